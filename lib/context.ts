@@ -1,0 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { LogOutput } from './sinks'
+
+/** What the code running for a request can find without being passed anything. */
+export interface RequestScope {
+  readonly id: string
+  readonly output: LogOutput
+}
+
+export const requestStorage = new AsyncLocalStorage<RequestScope>()
+
+/**
+ * The id of the request whose async call chain is running (through `await`, timers and event
+ * emitters created during it), or `undefined` outside any request.
+ */
+export function getRequestId (): string | undefined {
+  return requestStorage.getStore()?.id
+}

@@ -1,0 +1,38 @@
+import { levelLabel } from '../levels'
+import type { LogRecord } from '../record'
+import { isoTimestamp } from './time'
+import { escapeJson, stringifyJson } from './escape'
+
+// Logger names and origins repeat on every line: keep their JSON form.
+const quoted = new Map<string, string>()
+
+function quote (text: string): string {
+  let json = quoted.get(text)
+  if (json === undefined) {
+    json = escapeJson(JSON.stringify(text))
+    if (quoted.size < 1000) quoted.set(text, json)
+  }
+  return json
+}
+
+/** One JSON object per line; key order fixed, keys unique. */
+export function formatJsonLine (record: LogRecord): string {
+  const origin = record.origin
+  let line = '{"timestamp":"' + isoTimestamp(record.time) +
+    '","level":"' + levelLabel(record.level) +
+    '","logger":' + quote(record.logger) +
+    ',"message":' + escapeJson(JSON.stringify(record.message)) +
+    ',"module":' + quote(origin.module) +
+    ',"function":' + quote(origin.function) +
+    ',"line":' + origin.line +
+    ',"request_id":' + (record.requestId === null ? 'null' : quote(record.requestId))
+  const fields = record.fields
+  if (fields !== null) {
+    for (const key in fields) {
+      const value = fields[key]
+      if (value === undefined) continue
+      line += ',' + quote(key) + ':' + stringifyJson(value)
+    }
+  }
+  return line + '}\n'
+}

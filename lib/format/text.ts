@@ -1,0 +1,56 @@
+import { levelLabel } from '../levels'
+import type { LogRecord } from '../record'
+import { localTimestamp } from './time'
+import { escapeText, stringifyJson } from './escape'
+
+// A value is written bare when a reader can tell where it ends; otherwise as a JSON string.
+const BARE = /^[^\s"\\=\u0000-\u001f\u007f-\u009f\u2028\u2029]+$/
+
+function formatValue (value: unknown): string {
+  switch (typeof value) {
+    case 'string': return BARE.test(value) ? value : stringifyJson(value)
+    case 'number':
+    case 'boolean': return String(value)
+    default: return value === null ? 'null' : stringifyJson(value)
+  }
+}
+
+/**
+ * `api.log` layout: `[2025-01-14 10:30:15] INFO [api:125] message request_id=... key=value ...`,
+ * one record per line whatever its content.
+ */
+export function formatTextLine (record: LogRecord): string {
+  let line = '[' + localTimestamp(record.time) + '] ' + levelLabel(record.level) + ' [' +
+    escapeText(record.logger) + ':' + record.origin.line + '] ' + escapeText(record.message)
+  if (record.requestId !== null) line += ' request_id=' + formatValue(record.requestId)
+  const fields = record.fields
+  if (fields !== null) {
+    for (const key in fields) {
+      const value = fields[key]
+      if (value === undefined) continue
+      line += ' ' + escapeText(key) + '=' + formatValue(value)
+    }
+  }
+  return line + '\n'
+}
+
+const COLOURS: Record<string, string> = {
+  DEBUG: '\u001b[90m',
+  INFO: '\u001b[32m',
+  WARNING: '\u001b[33m',
+  ERROR: '\u001b[31m',
+  CRITICAL: '\u001b[1;31m'
+}
+const RESET = '\u001b[0m'
+
+/** Console layout: `[2025-01-14 10:30:15] INFO [api] message`, the level coloured when asked. */
+export function formatConsoleLine (record: LogRecord, colour: boolean): string {
+  const label = levelLabel(record.level)
+  let line = '[' + localTimestamp(record.time) + '] ' + (colour ? COLOURS[label] + label + RESET : label) +
+    ' [' + escapeText(record.logger) + '] ' + escapeText(record.message)
+  const fields = record.fields
+  if (fields !== null && typeof fields.exception_type === 'string') {
+    line += ' (' + escapeText(fields.exception_type) + ': ' + escapeText(String(fields.exception_message ?? '')) + ')'
+  }
+  return line + '\n'
+}

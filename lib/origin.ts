@@ -1,0 +1,75 @@
+import { basename, dirname, extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Origin } from './record'
+
+const OWN_DIR = __dirname
+const PINO_DIR = dirname(require.resolve('pino'))
+const FASTIFY_DIR = dirname(require.resolve('fastify'))
+const DEPTH = 16
+
+export const UNKNOWN_ORIGIN: Origin = Object.freeze({ module: 'unknown', function: '<unknown>', line: 0 })
+/**
+ * Returned for a call made by Fastify itself through `request.log` ("Route GET:/x not found"):
+ * the plugin's completion line already says it, with more context.
+ */
+export const FRAMEWORK_ORIGIN: Origin = Object.freeze({ module: 'fastify', function: '<fastify>', line: 0 })
+
+type CallSites = NodeJS.CallSite[]
+
+function callSites (skip: Function): CallSites {
+  const limit = Error.stackTraceLimit
+  const prepare = Error.prepareStackTrace
+  const holder: { stack?: unknown } = {}
+  try {
+    Error.stackTraceLimit = DEPTH
+    Error.prepareStackTrace = (_error, sites) => sites
+    Error.captureStackTrace(holder, skip)
+    // V8 builds the stack lazily: read it while our prepareStackTrace is installed.
+    const sites = holder.stack
+    return Array.isArray(sites) ? sites as CallSites : []
+  } finally {
+    Error.stackTraceLimit = limit
+    Error.prepareStackTrace = prepare
+  }
+}
+
+function fromSite (site: NodeJS.CallSite): Origin {
+  let file = site.getFileName() ?? ''
+  if (file.startsWith('file:')) file = fileURLToPath(file)
+  return {
+    module: basename(file, extname(file)) || 'unknown',
+    function: site.getFunctionName() ?? '<anonymous>',
+    line: site.getLineNumber() ?? 0
+  }
+}
+
+function isOurs (file: string | null): boolean {
+  if (file === null) return true
+  if (file.startsWith('node:')) return true
+  const path = file.startsWith('file:') ? fileURLToPath(file) : file
+  return path.startsWith(OWN_DIR) || path.startsWith(PINO_DIR)
+}
+
+/**
+ * The application code that called into a logger: the first frame outside this package and
+ * pino. Costs a short stack capture, so it is used for application lines only.
+ */
+export function callerOrigin (): Origin {
+  for (const site of callSites(callerOrigin)) {
+    const file = site.getFileName() ?? null
+    if (isOurs(file)) continue
+    if (file !== null && file.startsWith(FASTIFY_DIR)) return FRAMEWORK_ORIGIN
+    return fromSite(site)
+  }
+  return UNKNOWN_ORIGIN
+}
+
+/**
+ * The origin of the line that calls this, computed once where the plugin's own log statements
+ * are defined: their origin never changes, so it is not captured per request.
+ */
+export function ownOrigin (functionName: string): Origin {
+  const site = callSites(ownOrigin)[0]
+  if (site === undefined) return UNKNOWN_ORIGIN
+  return Object.freeze({ ...fromSite(site), function: functionName })
+}

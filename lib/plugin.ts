@@ -1,0 +1,303 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import fp from 'fastify-plugin'
+import { requestStorage } from './context'
+import { loadConfig, type ApiLoggingConfig, type LoadConfigOptions } from './config'
+import { ERROR, INFO, LEVEL_VALUES, WARNING } from './levels'
+import { RequestLogger, activateOutput, deactivateOutput } from './logger'
+import { ownOrigin } from './origin'
+import { PLUGIN_LOGGER, type LogRecord } from './record'
+import { errorType, redact, redactUrl } from './redact'
+import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
+import { LogOutput, type ApiLoggingStats } from './sinks'
+
+/** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and `now`. */
+export interface ApiLoggingOptions extends LoadConfigOptions {
+  /**
+   * The clock, in epoch milliseconds, used for record timestamps, daily rotation and retention.
+   * @defaultValue Date.now
+   */
+  now?: () => number
+}
+
+/** `fastify.apiLogging`. */
+export interface ApiLoggingDecorator {
+  /** The resolved, validated configuration. */
+  readonly config: ApiLoggingConfig
+  /** Resolves once every line logged so far is written to its destination. */
+  flush (): Promise<void>
+  /** Lines and bytes written and lines dropped, per sink. */
+  stats (): ApiLoggingStats
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiLogging: ApiLoggingDecorator
+  }
+}
+
+// Keys Fastify itself reads from register options; they are not ours to validate.
+const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
+const MAX_PATH = 2048
+const MAX_USER_AGENT = 512
+const MAX_PARSED_RESPONSE = 65536
+
+const kState = Symbol('fastify-api-logging.request')
+
+/** Per-request bookkeeping; it is also the request's `request.log` and its async-context scope. */
+class RequestState extends RequestLogger {
+  readonly reply: FastifyReply
+  excluded = false
+  startLogged = false
+  done = false
+  failure: Error | null = null
+  responseBody: unknown = undefined
+
+  constructor (id: string, output: LogOutput, reply: FastifyReply) {
+    super(id, output)
+    this.reply = reply
+  }
+}
+
+type RequestWithState = FastifyRequest & { [kState]: RequestState | null }
+
+const START_ORIGIN = ownOrigin('onRequestLogger')
+const COMPLETION_ORIGIN = ownOrigin('onResponseLogger')
+const SLOW_ORIGIN = ownOrigin('onResponseLogger')
+const SETUP_ORIGIN = ownOrigin('apiLogging')
+
+function compileExclusions (paths: readonly string[]): (path: string) => boolean {
+  const exact = new Set(paths.filter((path) => !path.endsWith('*')))
+  const prefixes = paths.filter((path) => path.endsWith('*')).map((path) => path.slice(0, -1))
+  if (exact.size === 0 && prefixes.length === 0) return () => false
+  return (path) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix))
+}
+
+function pathname (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+function cut (text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) + `…[${text.length - max} more]` : text
+}
+
+function isJsonType (contentType: unknown): boolean {
+  return typeof contentType === 'string' && (contentType.startsWith('application/json') || /^application\/[^;]*\+json/.test(contentType))
+}
+
+/** A body that is not an object is summarised: `[text/plain, 42 bytes]`. */
+function summarise (body: unknown, contentType: unknown): string {
+  const type = typeof contentType === 'string' && contentType !== '' ? contentType.split(';')[0].trim() : 'unknown type'
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : undefined
+  return size === undefined ? `[${type}]` : `[${type}, ${size} bytes]`
+}
+
+function bodyForLog (body: unknown, contentType: unknown): unknown {
+  if (body === undefined || body === null) return undefined
+  if (typeof body === 'object' && !Buffer.isBuffer(body) && typeof (body as { pipe?: unknown }).pipe !== 'function') return redact(body)
+  if (typeof body === 'string' && isJsonType(contentType) && body.length <= MAX_PARSED_RESPONSE) {
+    try {
+      return redact(JSON.parse(body))
+    } catch {
+      return summarise(body, contentType)
+    }
+  }
+  return summarise(body, contentType)
+}
+
+function roundMs (ms: number): number {
+  return Math.round(ms * 100) / 100
+}
+
+async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions): Promise<void> {
+  const { now, ...rest } = options
+  const settings: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(rest)) if (!REGISTER_KEYS.has(key)) settings[key] = value
+  const config = loadConfig(settings as LoadConfigOptions)
+  const clock = now ?? Date.now
+  const minLevel = LEVEL_VALUES[config.level]
+  const output = await LogOutput.open({
+    minLevel,
+    logDir: config.logDir,
+    console: config.enableConsoleLogging,
+    file: config.enableFileLogging,
+    json: config.enableJsonLogging,
+    logFileMaxBytes: config.logFileMaxBytes,
+    logFileBackupCount: config.logFileBackupCount,
+    jsonLogBackupDays: config.jsonLogBackupDays,
+    maxBufferBytes: config.maxBufferBytes,
+    now: clock
+  })
+  activateOutput(output)
+  try {
+    setUp(fastify, config, output, clock)
+  } catch (err) {
+    deactivateOutput(output)
+    await output.close()
+    throw err
+  }
+}
+
+function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogOutput, clock: () => number): void {
+  const minLevel = output.minLevel
+  const header = config.requestIdHeader.toLowerCase()
+  const isExcluded = compileExclusions(config.excludePaths)
+  const slowThreshold = config.slowRequestThresholdMs
+  const logStart = config.logRequestStart && INFO >= minLevel
+  const logRequestBody = config.logRequestBody
+  const logResponseBody = config.logResponseBody
+
+  function emit (level: number, message: string, origin: LogRecord['origin'], requestId: string | null, fields: Record<string, unknown> | null): void {
+    if (level < minLevel) return
+    output.emit({ time: clock(), level, logger: PLUGIN_LOGGER, message, origin, requestId, fields })
+  }
+
+  if (fastify.initialConfig.requestIdHeader) {
+    emit(WARNING, `Fastify's requestIdHeader option is set: incoming ids are still checked, but set REQUEST_ID_HEADER instead`, SETUP_ORIGIN, null,
+      { fastify_request_id_header: String(fastify.initialConfig.requestIdHeader) })
+  }
+
+  fastify.setGenReqId(createRequestIdGenerator(header))
+  fastify.decorateRequest(kState, null)
+  fastify.decorate('apiLogging', Object.freeze({
+    config,
+    flush: () => output.flush(),
+    stats: () => output.stats()
+  }))
+
+  function onRequestLogger (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const id = ensureValidRequestId(request.id, request.raw)
+    if (id !== request.id) (request as { id: string }).id = id
+    reply.header(header, id)
+    const state = new RequestState(id, output, reply)
+    ;(request as RequestWithState)[kState] = state
+    request.log = state
+    state.excluded = isExcluded(pathname(request.url))
+    if (logStart && !state.excluded) {
+      const fields: Record<string, unknown> = {
+        method: request.method,
+        path: cut(redactUrl(request.url), MAX_PATH),
+        client_ip: request.ip,
+        user_agent: userAgent(request)
+      }
+      const rejected = rejectedRequestId(request.raw)
+      if (rejected !== undefined) fields.rejected_request_id = rejected
+      emit(INFO, `API Request: ${request.method} ${fields.path as string}`, START_ORIGIN, id, fields)
+      state.startLogged = true
+    }
+    requestStorage.run(state, done)
+  }
+
+  // Body parsing resumes the request from the socket's async context; put ours back for the handler.
+  function restoreRequestContext (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const state = (request as RequestWithState)[kState]
+    if (state === null || requestStorage.getStore() === state) done()
+    else requestStorage.run(state, done)
+  }
+
+  function captureError (request: FastifyRequest, _reply: FastifyReply, error: Error, done: HookHandlerDoneFunction): void {
+    const state = (request as RequestWithState)[kState]
+    if (state !== null) state.failure = error
+    done()
+  }
+
+  function captureSerializedBody (request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
+    const state = (request as RequestWithState)[kState]
+    if (state !== null && !state.excluded) state.responseBody = redact(payload)
+    done(null, payload)
+  }
+
+  function captureSentBody (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
+    const state = (request as RequestWithState)[kState]
+    if (state !== null && !state.excluded && state.responseBody === undefined) state.responseBody = bodyForLog(payload, reply.getHeader('content-type'))
+    done(null, payload)
+  }
+
+  function onResponseLogger (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const state = (request as RequestWithState)[kState]
+    if (state !== null && !state.excluded && !state.done) {
+      state.done = true
+      logCompletion(request, reply, state, false)
+    }
+    done()
+  }
+
+  function onRequestAbortLogger (request: FastifyRequest, done: HookHandlerDoneFunction): void {
+    const state = (request as RequestWithState)[kState]
+    if (state !== null && !state.excluded && !state.done) {
+      state.done = true
+      logCompletion(request, state.reply, state, true)
+    }
+    done()
+  }
+
+  function logCompletion (request: FastifyRequest, reply: FastifyReply, state: RequestState, aborted: boolean): void {
+    // 499 is nginx's "client closed request": the client left before any status was sent.
+    const status = aborted && !reply.raw.headersSent ? 499 : reply.statusCode
+    const elapsed = roundMs(reply.elapsedTime)
+    const slow = slowThreshold > 0 && elapsed > slowThreshold
+    const level = status >= 500 ? ERROR : status >= 400 ? WARNING : INFO
+    if (level < minLevel && !(slow && WARNING >= minLevel)) return
+    const path = cut(redactUrl(request.url), MAX_PATH)
+    const method = request.method
+    if (slow) emit(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_ORIGIN, state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
+    if (level < minLevel) return
+    const contentLength = Number(reply.getHeader('content-length'))
+    const fields: Record<string, unknown> = {
+      method,
+      path,
+      endpoint: request.routeOptions.url ?? null,
+      status_code: status,
+      response_time_ms: elapsed,
+      content_length: Number.isFinite(contentLength) ? contentLength : null,
+      slow_request: slow,
+      client_ip: request.ip,
+      user_agent: userAgent(request)
+    }
+    if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
+    if (aborted) fields.aborted = true
+    const error = state.failure
+    if (error !== null) {
+      fields.exception_type = errorType(error)
+      fields.exception_message = String(error.message)
+      const code = (error as { code?: unknown }).code
+      if (typeof code === 'string') fields.exception_code = code
+      if (status >= 500) fields.exception = String(error.stack ?? '')
+    }
+    if (!state.startLogged) {
+      const rejected = rejectedRequestId(request.raw)
+      if (rejected !== undefined) fields.rejected_request_id = rejected
+    }
+    if (logRequestBody) {
+      const body = bodyForLog(request.body, request.headers['content-type'])
+      if (body !== undefined) fields.request_body = body
+    }
+    if (logResponseBody && state.responseBody !== undefined) fields.response_body = state.responseBody
+    const message = aborted
+      ? `API Request Aborted: ${method} ${path} - ${status}`
+      : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
+    emit(level, message, COMPLETION_ORIGIN, state.id, fields)
+  }
+
+  fastify.addHook('onRequest', onRequestLogger)
+  fastify.addHook('preValidation', restoreRequestContext)
+  fastify.addHook('onError', captureError)
+  if (logResponseBody) {
+    fastify.addHook('preSerialization', captureSerializedBody)
+    fastify.addHook('onSend', captureSentBody)
+  }
+  fastify.addHook('onResponse', onResponseLogger)
+  fastify.addHook('onRequestAbort', onRequestAbortLogger)
+  fastify.addHook('onClose', async function closeApiLogging () {
+    deactivateOutput(output)
+    await output.close()
+  })
+}
+
+function userAgent (request: FastifyRequest): string | null {
+  const agent = request.headers['user-agent']
+  return typeof agent === 'string' ? cut(agent, MAX_USER_AGENT) : null
+}
+
+/** The plugin: register it once, on the root instance. */
+export const apiLoggingPlugin = fp(apiLogging, { fastify: '5.x', name: 'fastify-api-logging' })

@@ -1,0 +1,26 @@
+/** Where a line was logged from: the `module`, `function` and `line` fields of every record. */
+export interface Origin {
+  readonly module: string
+  readonly function: string
+  readonly line: number
+}
+
+/**
+ * One log record, the single shape every sink formats. `fields` hold the line's context, already
+ * redacted and JSON-safe, with no key that collides with the record's own keys.
+ */
+export interface LogRecord {
+  readonly time: number
+  readonly level: number
+  readonly logger: string
+  readonly message: string
+  readonly origin: Origin
+  readonly requestId: string | null
+  readonly fields: Readonly<Record<string, unknown>> | null
+}
+
+/** Top-level keys of a JSON line; a context field of the same name is written as `field_<name>`. */
+export const RECORD_KEYS: ReadonlySet<string> = new Set(['timestamp', 'level', 'logger', 'message', 'module', 'function', 'line', 'request_id'])
+
+/** The logger name of the plugin's own request lines. */
+export const PLUGIN_LOGGER = 'api'

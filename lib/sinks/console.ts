@@ -1,0 +1,48 @@
+import { write } from 'node:fs'
+import type { Destination } from './destination'
+
+const EAGAIN_RETRY_MS = 10
+
+/**
+ * Writes to a file descriptor (stdout) through libuv's thread pool. `process.stdout` writes
+ * synchronously to pipes on Linux, so a reader that stops reading would stall every request;
+ * here it only stalls this sink, whose queue is bounded.
+ */
+export class FdDestination implements Destination {
+  readonly description: string
+  private readonly fd: number
+
+  constructor (fd: number, description: string) {
+    this.fd = fd
+    this.description = description
+  }
+
+  write (chunk: string, callback: (err?: Error | null) => void): void {
+    this.writeFrom(Buffer.from(chunk), 0, callback)
+  }
+
+  private writeFrom (buffer: Buffer, offset: number, callback: (err?: Error | null) => void): void {
+    write(this.fd, buffer, offset, buffer.length - offset, null, (err, written) => {
+      if (err) {
+        if (err.code === 'EAGAIN') {
+          setTimeout(() => this.writeFrom(buffer, offset, callback), EAGAIN_RETRY_MS)
+          return
+        }
+        callback(err)
+        return
+      }
+      if (offset + written < buffer.length) this.writeFrom(buffer, offset + written, callback)
+      else callback()
+    })
+  }
+
+  end (): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColour (stream: { isTTY?: boolean }): boolean {
+  const noColour = process.env.NO_COLOR
+  return stream.isTTY === true && (noColour === undefined || noColour === '')
+}

@@ -1,0 +1,14 @@
+/**
+ * Where a sink's chunks go: a rotating file or a file descriptor. A destination that fails is
+ * dropped and a new one opened in its place, so a sink outlives the streams under it.
+ */
+export interface Destination {
+  /** Writes one chunk; the callback runs once it reached the kernel, or with the error. */
+  write (chunk: string, callback: (err?: Error | null) => void): void
+  /** Ends the destination; resolves once its data is written and its file closed. Never rejects. */
+  end (): Promise<void>
+  /** A short description for warnings: the file path or the stream's name. */
+  readonly description: string
+}
+
+export type OpenDestination = () => Destination

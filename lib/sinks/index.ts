@@ -1,0 +1,104 @@
+import { formatJsonLine } from '../format/json'
+import { formatConsoleLine, formatTextLine } from '../format/text'
+import type { LogRecord } from '../record'
+import { FdDestination, useColour } from './console'
+import { ApiLoggingError, ERR_LOG_DIR } from '../errors'
+import { JSON_FILE, TEXT_FILE, openJsonFile, openTextFile, prepareLogDir, pruneJsonFiles, type RotatingFileDestination } from './files'
+import { BufferedSink, type SinkStats } from './writer'
+
+export type { SinkStats } from './writer'
+
+/** Counters per sink. */
+export interface ApiLoggingStats {
+  console: SinkStats
+  file: SinkStats
+  json: SinkStats
+}
+
+export interface LogOutputOptions {
+  minLevel: number
+  logDir: string
+  console: boolean
+  file: boolean
+  json: boolean
+  logFileMaxBytes: number
+  logFileBackupCount: number
+  jsonLogBackupDays: number
+  maxBufferBytes: number
+  now: () => number
+}
+
+const OFF: SinkStats = Object.freeze({ enabled: false, lines: 0, bytes: 0, dropped: 0, pending: 0, errors: 0 })
+
+/**
+ * The three sinks of one plugin instance. Every record is formatted once per sink it goes to and
+ * queued; nothing here waits on I/O.
+ */
+export class LogOutput {
+  readonly minLevel: number
+  readonly logDir: string
+  private readonly consoleSink: BufferedSink | null
+  private readonly fileSink: BufferedSink | null
+  private readonly jsonSink: BufferedSink | null
+  private readonly colour: boolean
+
+  private constructor (options: LogOutputOptions, logDir: string, consoleSink: BufferedSink | null, fileSink: BufferedSink | null, jsonSink: BufferedSink | null) {
+    this.minLevel = options.minLevel
+    this.logDir = logDir
+    this.consoleSink = consoleSink
+    this.fileSink = fileSink
+    this.jsonSink = jsonSink
+    this.colour = consoleSink !== null && useColour(process.stdout)
+  }
+
+  /** Prepares the directory, opens the files and waits until they are open. */
+  static async open (options: LogOutputOptions): Promise<LogOutput> {
+    const files = [options.file ? TEXT_FILE : '', options.json ? JSON_FILE : ''].filter(Boolean)
+    const logDir = files.length > 0 ? prepareLogDir(options.logDir, files) : options.logDir
+    const limits = { maxBufferBytes: options.maxBufferBytes }
+    const openText = (): RotatingFileDestination => openTextFile({ dir: logDir, maxBytes: options.logFileMaxBytes, backupCount: options.logFileBackupCount })
+    const openJson = (): RotatingFileDestination => openJsonFile({ dir: logDir, backupDays: options.jsonLogBackupDays, now: options.now })
+    if (options.json) await pruneJsonFiles(logDir, options.jsonLogBackupDays, options.now())
+    const text = options.file ? openText() : null
+    const json = options.json ? openJson() : null
+    try {
+      await Promise.all([text?.ready(), json?.ready()])
+    } catch (err) {
+      await Promise.all([text?.end(), json?.end()])
+      throw new ApiLoggingError(ERR_LOG_DIR, `Cannot write the log directory "${logDir}" (LOG_DIR): ${(err as Error).message}`, { cause: err })
+    }
+    return new LogOutput(options, logDir,
+      options.console ? new BufferedSink('console', () => new FdDestination(1, 'stdout'), limits) : null,
+      text !== null ? new BufferedSink('file', openText, limits, text) : null,
+      json !== null ? new BufferedSink('json', openJson, limits, json) : null)
+  }
+
+  emit (record: LogRecord): void {
+    if (record.level < this.minLevel) return
+    if (this.consoleSink !== null) this.consoleSink.write(formatConsoleLine(record, this.colour))
+    if (this.fileSink !== null) this.fileSink.write(formatTextLine(record))
+    if (this.jsonSink !== null) this.jsonSink.write(formatJsonLine(record))
+  }
+
+  /** Resolves once every line accepted so far is written. */
+  async flush (): Promise<void> {
+    await Promise.all(this.sinks().map((sink) => sink.flush()))
+  }
+
+  /** Writes everything accepted, then closes the files. */
+  async close (): Promise<void> {
+    await Promise.all(this.sinks().map((sink) => sink.close()))
+  }
+
+  stats (): ApiLoggingStats {
+    return {
+      console: this.consoleSink?.stats() ?? { ...OFF },
+      file: this.fileSink?.stats() ?? { ...OFF },
+      json: this.jsonSink?.stats() ?? { ...OFF }
+    }
+  }
+
+  private sinks (): BufferedSink[] {
+    return [this.consoleSink, this.fileSink, this.jsonSink].filter((sink): sink is BufferedSink => sink !== null)
+  }
+}

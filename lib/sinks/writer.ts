@@ -1,0 +1,245 @@
+import type { Destination, OpenDestination } from './destination'
+
+/** Per-sink counters, as returned by `fastify.apiLogging.stats()`. */
+export interface SinkStats {
+  /** Whether the sink is on in this configuration. */
+  enabled: boolean
+  /** Lines handed to the destination and confirmed written. */
+  lines: number
+  /** Bytes of those lines. */
+  bytes: number
+  /** Lines refused because the queue was full, or lost to a destination that could not be reopened at close. */
+  dropped: number
+  /** Lines accepted and not yet written. */
+  pending: number
+  /** Write errors met; each is followed by a reopen of the destination and a retry. */
+  errors: number
+}
+
+export interface BufferedSinkOptions {
+  /** Bytes (counted as UTF-16 units, close to bytes for log text) a sink may hold before it drops lines. */
+  maxBufferBytes: number
+  /** Target size of one write; lines are joined up to it. */
+  chunkBytes?: number
+}
+
+const DEFAULT_CHUNK = 64 * 1024
+const FIRST_RETRY_MS = 100
+const LAST_RETRY_MS = 30_000
+
+interface FlushWaiter {
+  target: number
+  resolve: () => void
+}
+
+/**
+ * Coalescing, bounded writer. Lines are queued and written as one chunk per turn of the event
+ * loop (or as soon as a chunk is full), one chunk in flight at a time, because
+ * rotating-file-stream awaits each write and would otherwise pile lines up in memory
+ * (FINDINGS.md). The queue is bounded: past `maxBufferBytes`, lines are counted as dropped.
+ */
+export class BufferedSink {
+  readonly name: string
+  private readonly openDestination: OpenDestination
+  private destination: Destination | null
+  private readonly maxBufferBytes: number
+  private readonly chunkBytes: number
+
+  private queue: string[] = []
+  private head = 0
+  private queuedChars = 0
+  private inFlight: string | null = null
+  private inFlightLines = 0
+  private scheduled = false
+  private retryTimer: NodeJS.Timeout | null = null
+  private retryDelay = FIRST_RETRY_MS
+  private closing = false
+  private closed = false
+  private waiters: FlushWaiter[] = []
+
+  private accepted = 0
+  private written = 0
+  private bytes = 0
+  private dropped = 0
+  private errors = 0
+
+  /** `first` is the destination already opened (and checked) by the caller; later ones come from `openDestination`. */
+  constructor (name: string, openDestination: OpenDestination, options: BufferedSinkOptions, first?: Destination) {
+    this.name = name
+    this.openDestination = openDestination
+    this.destination = first ?? openDestination()
+    this.maxBufferBytes = options.maxBufferBytes
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK
+  }
+
+  /** Queues one complete line; returns false when it was dropped. */
+  write (line: string): boolean {
+    if (this.closed || this.queuedChars + line.length > this.maxBufferBytes) {
+      this.dropped++
+      return false
+    }
+    this.queue.push(line)
+    this.queuedChars += line.length
+    this.accepted++
+    if (this.inFlight === null && this.destination !== null) {
+      if (this.queuedChars >= this.chunkBytes) this.drain()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(this.onImmediate)
+      }
+    }
+    return true
+  }
+
+  /** Resolves once every line accepted before the call is written (or counted as dropped). */
+  flush (): Promise<void> {
+    const target = this.accepted
+    if (this.written + this.lostAfterAccept >= target) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.waiters.push({ target, resolve })
+      this.drain()
+    })
+  }
+
+  /** Writes what is queued, then ends the destination. Lines written after it resolves are dropped. */
+  close (): Promise<void> {
+    if (this.closePromise === null) {
+      this.closing = true
+      if (this.retryTimer !== null) {
+        clearTimeout(this.retryTimer)
+        this.retryTimer = null
+        this.reopen()
+      }
+      this.closePromise = this.finish()
+    }
+    return this.closePromise
+  }
+
+  private closePromise: Promise<void> | null = null
+
+  private async finish (): Promise<void> {
+    // Lines may still arrive while the last chunks are written (requests finishing during close).
+    while (this.written + this.lostAfterAccept < this.accepted) await this.flush()
+    this.closed = true
+    const destination = this.destination
+    this.destination = null
+    if (destination !== null) await destination.end()
+  }
+
+  stats (): SinkStats {
+    return {
+      enabled: true,
+      lines: this.written,
+      bytes: this.bytes,
+      dropped: this.dropped,
+      pending: this.accepted - this.written - this.lostAfterAccept,
+      errors: this.errors
+    }
+  }
+
+  // Lines that were accepted into the queue and later lost (a destination that failed at close).
+  private lostAfterAccept = 0
+
+  private readonly onImmediate = (): void => {
+    this.scheduled = false
+    this.drain()
+  }
+
+  private drain (): void {
+    if (this.inFlight !== null || this.destination === null || this.head === this.queue.length) return
+    const queue = this.queue
+    let end = this.head
+    let size = 0
+    while (end < queue.length && (size === 0 || size + queue[end].length <= this.chunkBytes)) {
+      size += queue[end].length
+      end++
+    }
+    const chunk = end - this.head === 1 ? queue[this.head] : queue.slice(this.head, end).join('')
+    this.inFlightLines = end - this.head
+    this.head = end
+    if (this.head === queue.length) {
+      this.queue = []
+      this.head = 0
+    } else if (this.head > 4096 && this.head * 2 > queue.length) {
+      this.queue = queue.slice(this.head)
+      this.head = 0
+    }
+    this.inFlight = chunk
+    this.destination.write(chunk, this.onWritten)
+  }
+
+  private readonly onWritten = (err?: Error | null): void => {
+    const chunk = this.inFlight as string
+    if (err) {
+      this.fail(err)
+      return
+    }
+    this.retryDelay = FIRST_RETRY_MS
+    this.written += this.inFlightLines
+    this.bytes += Buffer.byteLength(chunk)
+    this.queuedChars -= chunk.length
+    this.inFlight = null
+    this.inFlightLines = 0
+    this.settleWaiters()
+    this.drain()
+  }
+
+  // The chunk stays in flight: after a reopen it is written again, so a transient fault loses
+  // nothing (at worst a torn line is followed by its full copy).
+  private fail (err: Error): void {
+    this.errors++
+    const destination = this.destination
+    this.destination = null
+    if (destination !== null) destination.end().catch(() => {})
+    if (this.closing) {
+      this.dropEverything()
+      return
+    }
+    process.emitWarning(`${this.name} sink cannot write ${destination?.description ?? ''}: ${err.message}; retrying in ${this.retryDelay} ms`,
+      { code: 'FASTIFY_API_LOGGING_WRITE_FAILED' })
+    this.retryTimer = setTimeout(this.onRetry, this.retryDelay)
+    this.retryTimer.unref()
+    this.retryDelay = Math.min(this.retryDelay * 2, LAST_RETRY_MS)
+  }
+
+  private readonly onRetry = (): void => {
+    this.retryTimer = null
+    this.reopen()
+  }
+
+  private reopen (): void {
+    let destination: Destination
+    try {
+      destination = this.openDestination()
+    } catch (err) {
+      this.fail(err as Error)
+      return
+    }
+    this.destination = destination
+    const chunk = this.inFlight
+    if (chunk !== null) destination.write(chunk, this.onWritten)
+    else this.drain()
+  }
+
+  private dropEverything (): void {
+    const lost = this.inFlightLines + (this.queue.length - this.head)
+    this.dropped += lost
+    this.lostAfterAccept += lost
+    this.queue = []
+    this.head = 0
+    this.queuedChars = 0
+    this.inFlight = null
+    this.inFlightLines = 0
+    this.settleWaiters()
+  }
+
+  private settleWaiters (): void {
+    if (this.waiters.length === 0) return
+    const done = this.written + this.lostAfterAccept
+    this.waiters = this.waiters.filter((waiter) => {
+      if (waiter.target > done) return true
+      waiter.resolve()
+      return false
+    })
+  }
+}
