@@ -1,3 +1,4 @@
+import { findSourceMap } from 'node:module'
 import { basename, dirname, extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Origin } from './record'
@@ -36,10 +37,32 @@ function callSites (skip: Function): CallSites {
 function fromSite (site: NodeJS.CallSite): Origin {
   let file = site.getFileName() ?? ''
   if (file.startsWith('file:')) file = fileURLToPath(file)
+  let line = site.getLineNumber() ?? 0
+  // Call sites give positions in the code that ran; with source maps on (--enable-source-maps,
+  // TypeScript loaders) name the line of the source the developer wrote instead.
+  const mapped = originalPosition(file, line, site.getColumnNumber() ?? 0)
+  if (mapped !== undefined) {
+    line = mapped.line
+    if (mapped.file !== '') file = mapped.file
+  }
   return {
     module: basename(file, extname(file)) || 'unknown',
     function: site.getFunctionName() ?? '<anonymous>',
-    line: site.getLineNumber() ?? 0
+    line
+  }
+}
+
+function originalPosition (file: string, line: number, column: number): { file: string, line: number } | undefined {
+  if (file === '' || line === 0) return undefined
+  try {
+    const map = findSourceMap(file)
+    if (map === undefined) return undefined
+    const entry = map.findEntry(line - 1, Math.max(column - 1, 0)) as { originalLine?: number, originalSource?: string }
+    if (entry.originalLine === undefined) return undefined
+    const source = entry.originalSource ?? ''
+    return { file: source.startsWith('file:') ? fileURLToPath(source) : source, line: entry.originalLine + 1 }
+  } catch {
+    return undefined
   }
 }
 
