@@ -91,7 +91,7 @@ export function emitCall (output: LogOutput | null, level: number, logger: strin
   }
   const [fields, boundId] = toFields(merged)
   const record: LogRecord = {
-    time: Date.now(),
+    time: output !== null ? output.now() : Date.now(),
     level,
     logger,
     message,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { requestStorage } from './context'
+import { unwatchProcessExit, watchProcessExit } from './exit'
 import { loadConfig, type ApiLoggingConfig, type LoadConfigOptions } from './config'
 import { ERROR, INFO, LEVEL_VALUES, WARNING } from './levels'
 import { RequestLogger, activateOutput, deactivateOutput } from './logger'
@@ -129,10 +130,12 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
     now: clock
   })
   activateOutput(output)
+  watchProcessExit(output)
   try {
     setUp(fastify, config, output, clock)
   } catch (err) {
     deactivateOutput(output)
+    unwatchProcessExit(output)
     await output.close()
     throw err
   }
@@ -291,6 +294,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
   fastify.addHook('onClose', async function closeApiLogging () {
     deactivateOutput(output)
     await output.close()
+    unwatchProcessExit(output)
   })
 }
 

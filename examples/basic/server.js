@@ -2,6 +2,7 @@
 
 // A small API with the plugin registered: `npm start`, then curl it and read ./logs.
 const Fastify = require('fastify')
+const closeWithGrace = require('close-with-grace')
 const apiLogging = require('fastify-api-logging')
 const { getLogger, logApiCall } = apiLogging
 
@@ -52,15 +53,11 @@ async function main () {
   const port = Number(process.env.PORT ?? 3000)
   await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' })
   process.stdout.write(`listening on http://127.0.0.1:${port}; logs in ${app.apiLogging.config.logDir}/\n`)
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => {
-      // app.close() waits for in-flight requests, then writes every pending log line.
-      app.close().then(() => process.exit(0), (err) => {
-        process.stderr.write(`close failed: ${err.message}\n`)
-        process.exit(1)
-      })
-    })
-  }
+  // On SIGINT/SIGTERM or an uncaught error (which the plugin logs at CRITICAL), app.close() waits
+  // for in-flight requests, then writes every pending log line; close-with-grace then exits.
+  closeWithGrace({ delay: 10000 }, async () => {
+    await app.close()
+  })
 }
 
 main().catch((err) => {

@@ -15,6 +15,16 @@ function quote (text: string): string {
   return json
 }
 
+// Most context values are strings and numbers: skip the guarded path for them.
+function jsonValue (value: unknown): string {
+  switch (typeof value) {
+    case 'string': return escapeJson(JSON.stringify(value))
+    case 'number': return Number.isFinite(value) ? String(value) : 'null'
+    case 'boolean': return value ? 'true' : 'false'
+    default: return value === null ? 'null' : stringifyJson(value)
+  }
+}
+
 /** One JSON object per line; key order fixed, keys unique. */
 export function formatJsonLine (record: LogRecord): string {
   const origin = record.origin
@@ -31,7 +41,7 @@ export function formatJsonLine (record: LogRecord): string {
     for (const key in fields) {
       const value = fields[key]
       if (value === undefined) continue
-      line += ',' + quote(key) + ':' + stringifyJson(value)
+      line += ',' + quote(key) + ':' + jsonValue(value)
     }
   }
   return line + '}\n'

@@ -1,4 +1,4 @@
-import { write } from 'node:fs'
+import { write, writeSync } from 'node:fs'
 import type { Destination } from './destination'
 
 const EAGAIN_RETRY_MS = 10
@@ -39,7 +39,27 @@ export class FdDestination implements Destination {
   end (): Promise<void> {
     return Promise.resolve()
   }
+
+  // The in-flight chunk is already with libuv; writing it again would print it twice.
+  writeSync (chunk: string): boolean {
+    const data = Buffer.from(chunk)
+    let offset = 0
+    let waits = 0
+    while (offset < data.length) {
+      try {
+        offset += writeSync(this.fd, data, offset, data.length - offset)
+      } catch (err) {
+        // A full pipe answers EAGAIN: wait a little, a bounded number of times, then give up.
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++waits > EXIT_WAITS) return false
+        Atomics.wait(SLEEP, 0, 0, EAGAIN_RETRY_MS)
+      }
+    }
+    return true
+  }
 }
+
+const EXIT_WAITS = 50
+const SLEEP = new Int32Array(new SharedArrayBuffer(4))
 
 /** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColour (stream: { isTTY?: boolean }): boolean {

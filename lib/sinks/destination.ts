@@ -9,6 +9,13 @@ export interface Destination {
   end (): Promise<void>
   /** A short description for warnings: the file path or the stream's name. */
   readonly description: string
+  /**
+   * The last-moment path, for a process that is exiting: appends `chunk` synchronously, bounded
+   * in time (no retry loop). `inFlight` is a chunk handed to `write` whose callback has not run:
+   * the destination writes only the part of it that did not reach the file. Returns false when
+   * the data could not be written.
+   */
+  writeSync (chunk: string, inFlight: string | null): boolean
 }
 
 export type OpenDestination = () => Destination

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type * as Rfs from 'rotating-file-stream' with { 'resolution-mode': 'import' }
@@ -19,15 +19,23 @@ const { createStream } = require('rotating-file-stream') as typeof Rfs
 type RotatingFileStream = Rfs.RotatingFileStream
 
 /**
- * Creates the directory when missing and proves each log file can be opened for appending, so a
- * bad `logDir` fails `register` with the path and the system's reason instead of losing lines later.
+ * Creates the directory when missing and proves it writable, so a bad `logDir` fails `register`
+ * with the path and the system's reason instead of losing lines later. Existing log files are
+ * opened for appending (which leaves their mtime alone: rfs reads it to rotate a stale file at
+ * start); a missing one is not created here, a probe file is.
  */
 export function prepareLogDir (dir: string, files: string[]): string {
   const absolute = resolve(dir)
   try {
     mkdirSync(absolute, { recursive: true })
     if (!statSync(absolute).isDirectory()) throw Object.assign(new Error(`not a directory: ${absolute}`), { code: 'ENOTDIR' })
-    for (const file of files) closeSync(openSync(join(absolute, file), 'a'))
+    const probe = join(absolute, `.api-logging-probe-${process.pid}`)
+    closeSync(openSync(probe, 'w'))
+    unlinkSync(probe)
+    for (const file of files) {
+      const path = join(absolute, file)
+      if (existsSync(path)) closeSync(openSync(path, 'a'))
+    }
   } catch (err) {
     throw new ApiLoggingError(ERR_LOG_DIR, `Cannot write the log directory "${absolute}" (LOG_DIR): ${(err as Error).message}`, { cause: err })
   }
@@ -65,6 +73,23 @@ export class RotatingFileDestination implements Destination {
     return this.ended
   }
 
+  writeSync (chunk: string, inFlight: string | null): boolean {
+    // rfs keeps the active file's path on a private field; it is the file its next write goes to.
+    const path = (this.stream as unknown as { filename: string }).filename
+    let fd: number | undefined
+    try {
+      fd = openSync(path, 'a+')
+      const missing = inFlight === null ? null : unwrittenPart(fd, Buffer.from(inFlight))
+      if (missing !== null && missing.length > 0) writeAll(fd, missing)
+      if (chunk.length > 0) writeAll(fd, Buffer.from(chunk))
+      return true
+    } catch {
+      return false
+    } finally {
+      if (fd !== undefined) closeSync(fd)
+    }
+  }
+
   ready (): Promise<void> {
     return new Promise((resolve, reject) => {
       const onOpen = (): void => {
@@ -79,6 +104,34 @@ export class RotatingFileDestination implements Destination {
       this.stream.once('error', onError)
     })
   }
+}
+
+function writeAll (fd: number, data: Buffer): void {
+  let offset = 0
+  // A regular file takes the whole buffer unless the disk fails, and then writeSync throws:
+  // the loop ends either way.
+  while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset)
+}
+
+/**
+ * The part of `chunk` that is not at the end of the file: all of it, none of it, or (after a torn
+ * write) what follows the part that landed. Found by locating the chunk's first line in the tail.
+ */
+function unwrittenPart (fd: number, chunk: Buffer): Buffer {
+  const size = fstatSync(fd).size
+  const tailLength = Math.min(size, chunk.length)
+  if (tailLength === 0) return chunk
+  const tail = Buffer.alloc(tailLength)
+  readSync(fd, tail, 0, tailLength, size - tailLength)
+  const newline = chunk.indexOf(10)
+  const firstLine = chunk.subarray(0, newline === -1 ? chunk.length : newline + 1)
+  let at = tail.lastIndexOf(firstLine)
+  while (at !== -1) {
+    const landed = tail.subarray(at)
+    if (chunk.subarray(0, landed.length).equals(landed)) return chunk.subarray(landed.length)
+    at = at === 0 ? -1 : tail.lastIndexOf(firstLine, at - 1)
+  }
+  return chunk
 }
 
 export interface TextFileOptions {

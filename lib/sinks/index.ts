@@ -1,10 +1,12 @@
 import { formatJsonLine } from '../format/json'
 import { formatConsoleLine, formatTextLine } from '../format/text'
-import type { LogRecord } from '../record'
+import { WARNING } from '../levels'
+import { ownOrigin } from '../origin'
+import { PLUGIN_LOGGER, type LogRecord } from '../record'
 import { FdDestination, useColour } from './console'
 import { ApiLoggingError, ERR_LOG_DIR } from '../errors'
 import { JSON_FILE, TEXT_FILE, openJsonFile, openTextFile, prepareLogDir, pruneJsonFiles, type RotatingFileDestination } from './files'
-import { BufferedSink, type SinkStats } from './writer'
+import { BufferedSink, type BufferedSinkOptions, type SinkStats } from './writer'
 
 export type { SinkStats } from './writer'
 
@@ -28,7 +30,20 @@ export interface LogOutputOptions {
   now: () => number
 }
 
-const OFF: SinkStats = Object.freeze({ enabled: false, lines: 0, bytes: 0, dropped: 0, pending: 0, errors: 0 })
+const DROP_ORIGIN = ownOrigin('BufferedSink')
+function dropRecord (sink: string, dropped: number, time: number): LogRecord {
+  return {
+    time,
+    level: WARNING,
+    logger: PLUGIN_LOGGER,
+    message: `Log lines dropped: ${dropped} (${sink})`,
+    origin: DROP_ORIGIN,
+    requestId: null,
+    fields: { dropped_lines: dropped, sink }
+  }
+}
+
+const OFF: SinkStats = Object.freeze({ enabled: false, lines: 0, bytes: 0, dropped: 0, pending: 0, pendingBytes: 0, errors: 0 })
 
 /**
  * The three sinks of one plugin instance. Every record is formatted once per sink it goes to and
@@ -37,25 +52,32 @@ const OFF: SinkStats = Object.freeze({ enabled: false, lines: 0, bytes: 0, dropp
 export class LogOutput {
   readonly minLevel: number
   readonly logDir: string
+  /** The clock of this instance (epoch ms). */
+  readonly now: () => number
   private readonly consoleSink: BufferedSink | null
   private readonly fileSink: BufferedSink | null
   private readonly jsonSink: BufferedSink | null
   private readonly colour: boolean
 
-  private constructor (options: LogOutputOptions, logDir: string, consoleSink: BufferedSink | null, fileSink: BufferedSink | null, jsonSink: BufferedSink | null) {
+  private constructor (options: LogOutputOptions, logDir: string, colour: boolean, consoleSink: BufferedSink | null, fileSink: BufferedSink | null, jsonSink: BufferedSink | null) {
     this.minLevel = options.minLevel
     this.logDir = logDir
+    this.now = options.now
     this.consoleSink = consoleSink
     this.fileSink = fileSink
     this.jsonSink = jsonSink
-    this.colour = consoleSink !== null && useColour(process.stdout)
+    this.colour = colour
   }
 
   /** Prepares the directory, opens the files and waits until they are open. */
   static async open (options: LogOutputOptions): Promise<LogOutput> {
     const files = [options.file ? TEXT_FILE : '', options.json ? JSON_FILE : ''].filter(Boolean)
     const logDir = files.length > 0 ? prepareLogDir(options.logDir, files) : options.logDir
-    const limits = { maxBufferBytes: options.maxBufferBytes }
+    const limits = (sink: string, format: (record: LogRecord) => string): BufferedSinkOptions => ({
+      maxBufferBytes: options.maxBufferBytes,
+      dropNotice: (dropped) => format(dropRecord(sink, dropped, options.now()))
+    })
+    const colour = options.console && useColour(process.stdout)
     const openText = (): RotatingFileDestination => openTextFile({ dir: logDir, maxBytes: options.logFileMaxBytes, backupCount: options.logFileBackupCount })
     const openJson = (): RotatingFileDestination => openJsonFile({ dir: logDir, backupDays: options.jsonLogBackupDays, now: options.now })
     if (options.json) await pruneJsonFiles(logDir, options.jsonLogBackupDays, options.now())
@@ -67,10 +89,10 @@ export class LogOutput {
       await Promise.all([text?.end(), json?.end()])
       throw new ApiLoggingError(ERR_LOG_DIR, `Cannot write the log directory "${logDir}" (LOG_DIR): ${(err as Error).message}`, { cause: err })
     }
-    return new LogOutput(options, logDir,
-      options.console ? new BufferedSink('console', () => new FdDestination(1, 'stdout'), limits) : null,
-      text !== null ? new BufferedSink('file', openText, limits, text) : null,
-      json !== null ? new BufferedSink('json', openJson, limits, json) : null)
+    return new LogOutput(options, logDir, colour,
+      options.console ? new BufferedSink('console', () => new FdDestination(1, 'stdout'), limits('console', (record) => formatConsoleLine(record, colour))) : null,
+      text !== null ? new BufferedSink('file', openText, limits('file', formatTextLine), text) : null,
+      json !== null ? new BufferedSink('json', openJson, limits('json', formatJsonLine), json) : null)
   }
 
   emit (record: LogRecord): void {
@@ -88,6 +110,11 @@ export class LogOutput {
   /** Writes everything accepted, then closes the files. */
   async close (): Promise<void> {
     await Promise.all(this.sinks().map((sink) => sink.close()))
+  }
+
+  /** Writes everything held, synchronously: the last thing done before the process exits. */
+  flushSync (): void {
+    for (const sink of this.sinks()) sink.flushSync()
   }
 
   stats (): ApiLoggingStats {

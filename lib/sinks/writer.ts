@@ -12,6 +12,8 @@ export interface SinkStats {
   dropped: number
   /** Lines accepted and not yet written. */
   pending: number
+  /** Size of those lines (UTF-16 units, about bytes): what the sink holds in memory, at most `maxBufferBytes`. */
+  pendingBytes: number
   /** Write errors met; each is followed by a reopen of the destination and a retry. */
   errors: number
 }
@@ -21,6 +23,8 @@ export interface BufferedSinkOptions {
   maxBufferBytes: number
   /** Target size of one write; lines are joined up to it. */
   chunkBytes?: number
+  /** Formats the line written, in this sink's format, once the sink recovers from dropping lines. */
+  dropNotice?: (dropped: number) => string
 }
 
 const DEFAULT_CHUNK = 64 * 1024
@@ -44,6 +48,9 @@ export class BufferedSink {
   private destination: Destination | null
   private readonly maxBufferBytes: number
   private readonly chunkBytes: number
+  private readonly dropNotice: ((dropped: number) => string) | undefined
+  private unreportedDrops = 0
+  private exiting = false
 
   private queue: string[] = []
   private head = 0
@@ -70,12 +77,15 @@ export class BufferedSink {
     this.destination = first ?? openDestination()
     this.maxBufferBytes = options.maxBufferBytes
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK
+    this.dropNotice = options.dropNotice
   }
 
   /** Queues one complete line; returns false when it was dropped. */
   write (line: string): boolean {
+    if (this.exiting) return this.writeNow(line)
     if (this.closed || this.queuedChars + line.length > this.maxBufferBytes) {
       this.dropped++
+      this.unreportedDrops++
       return false
     }
     this.queue.push(line)
@@ -133,6 +143,7 @@ export class BufferedSink {
       bytes: this.bytes,
       dropped: this.dropped,
       pending: this.accepted - this.written - this.lostAfterAccept,
+      pendingBytes: this.queuedChars,
       errors: this.errors
     }
   }
@@ -180,8 +191,66 @@ export class BufferedSink {
     this.queuedChars -= chunk.length
     this.inFlight = null
     this.inFlightLines = 0
+    // Recovered: say once how much was lost, in the sink that lost it.
+    if (this.unreportedDrops > 0 && this.dropNotice !== undefined && this.queuedChars <= this.maxBufferBytes / 2) this.reportDrops()
     this.settleWaiters()
     this.drain()
+  }
+
+  private reportDrops (): void {
+    const line = (this.dropNotice as (dropped: number) => string)(this.unreportedDrops)
+    this.unreportedDrops = 0
+    this.queue.push(line)
+    this.queuedChars += line.length
+    this.accepted++
+  }
+
+  /**
+   * For a process that is exiting (`process.exit()`, an uncaught exception): writes everything
+   * still held synchronously, and every later line at once. Bounded in time: it never waits on
+   * the event loop and never retries a failing disk.
+   */
+  flushSync (): void {
+    if (this.closed || this.exiting) return
+    this.exiting = true
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    if (this.unreportedDrops > 0 && this.dropNotice !== undefined) this.reportDrops()
+    const lines = this.inFlightLines + (this.queue.length - this.head)
+    const chunk = this.queue.slice(this.head).join('')
+    let destination = this.destination
+    if (destination === null) {
+      try {
+        destination = this.openDestination()
+      } catch {
+        destination = null
+      }
+    }
+    const ok = destination !== null && destination.writeSync(chunk, this.inFlight)
+    if (ok) {
+      this.written += lines
+      this.bytes += Buffer.byteLength(chunk) + (this.inFlight === null ? 0 : Buffer.byteLength(this.inFlight))
+    } else {
+      this.dropped += lines
+      this.lostAfterAccept += lines
+    }
+    this.destination = destination
+    this.queue = []
+    this.head = 0
+    this.queuedChars = 0
+    this.inFlight = null
+    this.inFlightLines = 0
+  }
+
+  private writeNow (line: string): boolean {
+    this.accepted++
+    if (this.destination !== null && this.destination.writeSync(line, null)) {
+      this.written++
+      this.bytes += Buffer.byteLength(line)
+      return true
+    }
+    this.dropped++
+    this.lostAfterAccept++
+    return false
   }
 
   // The chunk stays in flight: after a reopen it is written again, so a transient fault loses
