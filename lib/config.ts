@@ -85,6 +85,9 @@ interface RawSetting {
   source: Source
 }
 
+// env-schema accepts Ajv options as `customOptions` (it builds its instance from them) though
+// its types only declare the callback form.
+const AJV_OPTIONS = { customOptions: { coerceTypes: false } } as unknown as NonNullable<Parameters<typeof envSchema>[0]>['ajv']
 const TRUE_WORDS = new Set(['true', '1', 'yes'])
 const FALSE_WORDS = new Set(['false', '0', 'no'])
 
@@ -112,7 +115,9 @@ export function loadConfig (options: LoadConfigOptions = {}): ApiLoggingConfig {
 
   let validated: Record<string, unknown>
   try {
-    validated = envSchema({ schema: envKeyedSchema(), data, env: false, dotenv: false })
+    // Values are already brought to their types by normalize(); ajv's own coercion would also
+    // accept `0x800`, `1e4` or `null`, so it is off and anything else is an error.
+    validated = envSchema({ schema: envKeyedSchema(), data, env: false, dotenv: false, ajv: AJV_OPTIONS })
   } catch (err) {
     throw configError(err, raw)
   }
@@ -153,6 +158,8 @@ function readDotenv (envFile: string | false | undefined): Record<string, string
 function normalize (key: ApiLoggingConfigKey, value: unknown): unknown {
   const schema = ApiLoggingConfigSchema.properties[key] as TSchema
   if (key === 'level') return normalizeLevel(value) ?? value
+  // The config keeps (and freezes) its own copy, never the caller's array.
+  if (Array.isArray(value)) return [...value]
   if (typeof value !== 'string') return value
   const text = value.trim()
   if (schema.type === 'boolean') {
