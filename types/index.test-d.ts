@@ -1,0 +1,144 @@
+// Compile-only type tests: `tsc -p types/tsconfig.json` must pass. Every `@ts-expect-error`
+// below is itself checked: if the line after it compiled, tsc would fail with "Unused
+// '@ts-expect-error' directive".
+import Fastify from 'fastify'
+import apiLogging, {
+  apiLoggingPlugin,
+  loadConfig,
+  getLogger,
+  getRequestId,
+  logApiCall,
+  ApiLoggingError,
+  ERR_INVALID_CONFIG,
+  ERR_LOG_DIR,
+  ENV_NAMES,
+  type ApiLoggingConfig,
+  type ApiLoggingConfigKey,
+  type ApiLoggingDecorator,
+  type ApiLoggingOptions,
+  type ApiLoggingStats,
+  type LevelName,
+  type SinkStats
+} from '../dist/index.js'
+
+/** Passes when `value` is assignable to `T`. */
+function expectType<T> (value: T): T {
+  return value
+}
+
+/** Exact type equality: `Equal<A, B>` is `true` only when A and B are the same type. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+function expectExact<T extends true> (): T | undefined {
+  return undefined
+}
+
+type Level = 'TRACE' | 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL' | 'SILENT'
+
+const app = Fastify()
+
+// --- the plugin and its options ------------------------------------------------------------
+
+expectType<typeof apiLogging>(apiLoggingPlugin)
+app.register(apiLogging, { level: 'debug', logDir: 'x', excludePaths: ['/a'] })
+app.register(apiLogging, { level: 'WARNING', envFile: false, now: () => 0, enableConsoleLogging: false })
+app.register(apiLogging, { level: 'warn' })
+app.register(apiLogging, { level: 'fatal' })
+app.register(apiLogging, { envFile: '.env.local', logFileMaxBytes: 2048, requestIdHeader: 'x-correlation-id' })
+app.register(apiLogging)
+app.register(apiLogging, { prefix: '/api' })
+
+app.register(apiLogging, {
+  // @ts-expect-error unknown option name
+  levle: 'debug'
+})
+app.register(apiLogging, {
+  // @ts-expect-error wrong option type: a number, not a string with a unit
+  logFileMaxBytes: '10MB'
+})
+app.register(apiLogging, {
+  // @ts-expect-error not a level
+  level: 'verbose'
+})
+app.register(apiLogging, {
+  // @ts-expect-error envFile is a path or false, never true
+  envFile: true
+})
+
+const options: ApiLoggingOptions = { level: 'info' }
+expectType<ApiLoggingOptions>(options)
+// @ts-expect-error unknown option name on loadConfig too
+loadConfig({ levle: 'debug' })
+// @ts-expect-error wrong option type on loadConfig
+loadConfig({ logFileMaxBytes: '10MB' })
+// @ts-expect-error bad level literal on loadConfig
+loadConfig({ level: 'verbose' })
+
+// --- the decorator -------------------------------------------------------------------------
+
+expectType<ApiLoggingDecorator>(app.apiLogging)
+expectType<Level>(app.apiLogging.config.level)
+expectExact<Equal<typeof app.apiLogging.config.level, Level>>()
+expectExact<Equal<LevelName, Level>>()
+expectExact<Equal<typeof app.apiLogging.config.logFileMaxBytes, number>>()
+expectExact<Equal<typeof app.apiLogging.config.excludePaths, string[]>>()
+expectExact<Equal<typeof app.apiLogging.config.enableJsonLogging, boolean>>()
+// @ts-expect-error the config is read-only
+app.apiLogging.config = loadConfig()
+
+expectType<number>(app.apiLogging.stats().json.dropped)
+expectExact<Equal<typeof app.apiLogging.stats extends () => infer R ? R : never, ApiLoggingStats>>()
+expectExact<Equal<ReturnType<ApiLoggingDecorator['stats']>['json']['dropped'], number>>()
+expectType<SinkStats>(app.apiLogging.stats().console)
+// @ts-expect-error dropped is a number
+expectType<string>(app.apiLogging.stats().json.dropped)
+
+expectType<Promise<void>>(app.apiLogging.flush())
+expectExact<Equal<ReturnType<ApiLoggingDecorator['flush']>, Promise<void>>>()
+
+// --- functions -----------------------------------------------------------------------------
+
+expectType<ApiLoggingConfig>(loadConfig())
+expectExact<Equal<ReturnType<typeof loadConfig>, ApiLoggingConfig>>()
+expectType<ApiLoggingConfig>(loadConfig({ envFile: false, level: 'error' }))
+
+getLogger('x').info('m')
+getLogger('x').info({ user: 1 }, 'm')
+getLogger('x').child({ a: 1 }).warn('m')
+
+const asyncResult = logApiCall('x', async () => 1)
+expectType<Promise<number>>(asyncResult)
+expectExact<Equal<typeof asyncResult, Promise<number>>>()
+const syncResult = logApiCall('x', () => 'a')
+expectType<string>(syncResult)
+expectExact<Equal<typeof syncResult, string>>()
+// @ts-expect-error logApiCall returns what fn returns
+expectType<number>(logApiCall('x', () => 'a'))
+
+const id = getRequestId()
+expectType<string | undefined>(id)
+expectExact<Equal<typeof id, string | undefined>>()
+// @ts-expect-error may be undefined outside a request
+expectType<string>(getRequestId())
+
+// --- errors and constants ------------------------------------------------------------------
+
+const err = new ApiLoggingError(ERR_INVALID_CONFIG, 'x')
+expectType<Error>(err)
+expectType<string>(err.code)
+expectType<string>(ERR_LOG_DIR)
+expectType<string>(ENV_NAMES.logFileMaxBytes)
+expectType<ApiLoggingConfigKey>('maxBufferBytes')
+// @ts-expect-error not a setting
+expectType<ApiLoggingConfigKey>('levle')
+
+// --- inside a route ------------------------------------------------------------------------
+
+app.get('/x', async (request, reply) => {
+  request.log.info('x')
+  request.log.warn({ a: 1 }, 'y')
+  request.log.child({ b: 2 }).debug('z')
+  expectType<string | undefined>(getRequestId())
+  expectType<ApiLoggingConfig>(request.server.apiLogging.config)
+  reply.header('x-a', '1')
+  return { ok: true }
+})
