@@ -191,8 +191,9 @@ export class BufferedSink {
     this.queuedChars -= chunk.length
     this.inFlight = null
     this.inFlightLines = 0
-    // Recovered: say once how much was lost, in the sink that lost it.
-    if (this.unreportedDrops > 0 && this.dropNotice !== undefined && this.queuedChars <= this.maxBufferBytes / 2) this.reportDrops()
+    // Caught up: say once how much this overload lost, in the sink that lost it. Waiting for an
+    // empty queue (not merely room) gives one line per episode, not one per dip below the limit.
+    if (this.unreportedDrops > 0 && this.dropNotice !== undefined && this.head === this.queue.length) this.reportDrops()
     this.settleWaiters()
     this.drain()
   }
