@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { requestStorage } from './context'
@@ -46,24 +48,29 @@ const kState = Symbol('fastify-api-logging.request')
 
 /** Per-request bookkeeping; it is also the request's `request.log` and its async-context scope. */
 class RequestState extends RequestLogger {
+  readonly request: FastifyRequest
   readonly reply: FastifyReply
+  readonly startedAt: number
   excluded = false
   startLogged = false
   done = false
   failure: Error | null = null
   responseBody: unknown = undefined
 
-  constructor (id: string, output: LogOutput, reply: FastifyReply) {
+  constructor (id: string, output: LogOutput, request: FastifyRequest, reply: FastifyReply) {
     super(id, output)
+    this.request = request
     this.reply = reply
+    this.startedAt = performance.now()
   }
 }
 
 type RequestWithState = FastifyRequest & { [kState]: RequestState | null }
+type ResponseWithState = ServerResponse & { [kState]?: RequestState }
 
 const START_ORIGIN = ownOrigin('onRequestLogger')
-const COMPLETION_ORIGIN = ownOrigin('onResponseLogger')
-const SLOW_ORIGIN = ownOrigin('onResponseLogger')
+const COMPLETION_ORIGIN = ownOrigin('onResponseClosed')
+const SLOW_ORIGIN = ownOrigin('onResponseClosed')
 const SETUP_ORIGIN = ownOrigin('apiLogging')
 
 function compileExclusions (paths: readonly string[]): (path: string) => boolean {
@@ -172,7 +179,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     const id = ensureValidRequestId(request.id, request.raw)
     if (id !== request.id) (request as { id: string }).id = id
     reply.header(header, id)
-    const state = new RequestState(id, output, reply)
+    const state = new RequestState(id, output, request, reply)
     ;(request as RequestWithState)[kState] = state
     request.log = state
     state.excluded = isExcluded(pathname(request.url))
@@ -187,6 +194,10 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
       if (rejected !== undefined) fields.rejected_request_id = rejected
       emit(INFO, `API Request: ${request.method} ${fields.path as string}`, START_ORIGIN, id, fields)
       state.startLogged = true
+    }
+    if (!state.excluded) {
+      ;(reply.raw as ResponseWithState)[kState] = state
+      reply.raw.once('close', onResponseClosed)
     }
     requestStorage.run(state, done)
   }
@@ -216,28 +227,21 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     done(null, payload)
   }
 
-  function onResponseLogger (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const state = (request as RequestWithState)[kState]
-    if (state !== null && !state.excluded && !state.done) {
-      state.done = true
-      logCompletion(request, reply, state, false)
-    }
-    done()
-  }
-
-  function onRequestAbortLogger (request: FastifyRequest, done: HookHandlerDoneFunction): void {
-    const state = (request as RequestWithState)[kState]
-    if (state !== null && !state.excluded && !state.done) {
-      state.done = true
-      logCompletion(request, state.reply, state, true)
-    }
-    done()
+  // One 'close' listener on the raw response sees both ends of a request: after 'finish' when the
+  // response was sent, alone when the client went away first. Fastify's onResponse and
+  // onRequestAbort hooks would see the same, at about 3 µs more per request (measured in
+  // benchmarks: an onResponse hook makes Fastify set up its own per-request listeners).
+  function onResponseClosed (this: ResponseWithState): void {
+    const state = this[kState]
+    if (state === undefined || state.done) return
+    state.done = true
+    logCompletion(state.request, state.reply, state, !this.writableEnded)
   }
 
   function logCompletion (request: FastifyRequest, reply: FastifyReply, state: RequestState, aborted: boolean): void {
     // 499 is nginx's "client closed request": the client left before any status was sent.
     const status = aborted && !reply.raw.headersSent ? 499 : reply.statusCode
-    const elapsed = roundMs(reply.elapsedTime)
+    const elapsed = roundMs(performance.now() - state.startedAt)
     const slow = slowThreshold > 0 && elapsed > slowThreshold
     const level = status >= 500 ? ERROR : status >= 400 ? WARNING : INFO
     if (level < minLevel && !(slow && WARNING >= minLevel)) return
@@ -289,8 +293,6 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     fastify.addHook('preSerialization', captureSerializedBody)
     fastify.addHook('onSend', captureSentBody)
   }
-  fastify.addHook('onResponse', onResponseLogger)
-  fastify.addHook('onRequestAbort', onRequestAbortLogger)
   fastify.addHook('onClose', async function closeApiLogging () {
     deactivateOutput(output)
     await output.close()

@@ -41,7 +41,7 @@ t.test('start and completion lines: JSON shape', async (t) => {
     level: 'INFO',
     logger: 'api',
     message: 'API Response: GET /api/users/42?page=2 - 200',
-    function: 'onResponseLogger',
+    function: 'onResponseClosed',
     request_id: id,
     method: 'GET',
     path: '/api/users/42?page=2',

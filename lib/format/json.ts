@@ -3,7 +3,8 @@ import type { LogRecord } from '../record'
 import { isoTimestamp } from './time'
 import { escapeJson, stringifyJson } from './escape'
 
-// Logger names and origins repeat on every line: keep their JSON form.
+// Logger names, origins and keys repeat on every line: keep their JSON form. (Request ids never
+// repeat, so they do not go through this cache.)
 const quoted = new Map<string, string>()
 
 function quote (text: string): string {
@@ -35,7 +36,7 @@ export function formatJsonLine (record: LogRecord): string {
     ',"module":' + quote(origin.module) +
     ',"function":' + quote(origin.function) +
     ',"line":' + origin.line +
-    ',"request_id":' + (record.requestId === null ? 'null' : quote(record.requestId))
+    ',"request_id":' + (record.requestId === null ? 'null' : jsonValue(record.requestId))
   const fields = record.fields
   if (fields !== null) {
     for (const key in fields) {

@@ -17,8 +17,8 @@ export class FdDestination implements Destination {
     this.description = description
   }
 
-  write (chunk: string, callback: (err?: Error | null) => void): void {
-    this.writeFrom(Buffer.from(chunk), 0, callback)
+  write (chunk: Buffer, callback: (err?: Error | null) => void): void {
+    this.writeFrom(chunk, 0, callback)
   }
 
   private writeFrom (buffer: Buffer, offset: number, callback: (err?: Error | null) => void): void {
@@ -41,8 +41,7 @@ export class FdDestination implements Destination {
   }
 
   // The in-flight chunk is already with libuv; writing it again would print it twice.
-  writeSync (chunk: string): boolean {
-    const data = Buffer.from(chunk)
+  writeSync (data: Buffer): boolean {
     let offset = 0
     let waits = 0
     while (offset < data.length) {

@@ -4,7 +4,7 @@
  */
 export interface Destination {
   /** Writes one chunk; the callback runs once it reached the kernel, or with the error. */
-  write (chunk: string, callback: (err?: Error | null) => void): void
+  write (chunk: Buffer, callback: (err?: Error | null) => void): void
   /** Ends the destination; resolves once its data is written and its file closed. Never rejects. */
   end (): Promise<void>
   /** A short description for warnings: the file path or the stream's name. */
@@ -15,7 +15,7 @@ export interface Destination {
    * the destination writes only the part of it that did not reach the file. Returns false when
    * the data could not be written.
    */
-  writeSync (chunk: string, inFlight: string | null): boolean
+  writeSync (chunk: Buffer, inFlight: Buffer | null): boolean
 }
 
 export type OpenDestination = () => Destination

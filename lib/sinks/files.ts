@@ -55,7 +55,7 @@ export class RotatingFileDestination implements Destination {
     stream.on('error', () => {})
   }
 
-  write (chunk: string, callback: (err?: Error | null) => void): void {
+  write (chunk: Buffer, callback: (err?: Error | null) => void): void {
     this.stream.write(chunk, callback)
   }
 
@@ -73,15 +73,15 @@ export class RotatingFileDestination implements Destination {
     return this.ended
   }
 
-  writeSync (chunk: string, inFlight: string | null): boolean {
+  writeSync (chunk: Buffer, inFlight: Buffer | null): boolean {
     // rfs keeps the active file's path on a private field; it is the file its next write goes to.
     const path = (this.stream as unknown as { filename: string }).filename
     let fd: number | undefined
     try {
       fd = openSync(path, 'a+')
-      const missing = inFlight === null ? null : unwrittenPart(fd, Buffer.from(inFlight))
+      const missing = inFlight === null ? null : unwrittenPart(fd, inFlight)
       if (missing !== null && missing.length > 0) writeAll(fd, missing)
-      if (chunk.length > 0) writeAll(fd, Buffer.from(chunk))
+      if (chunk.length > 0) writeAll(fd, chunk)
       return true
     } catch {
       return false

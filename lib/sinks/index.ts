@@ -73,10 +73,14 @@ export class LogOutput {
   static async open (options: LogOutputOptions): Promise<LogOutput> {
     const files = [options.file ? TEXT_FILE : '', options.json ? JSON_FILE : ''].filter(Boolean)
     const logDir = files.length > 0 ? prepareLogDir(options.logDir, files) : options.logDir
-    const limits = (sink: string, format: (record: LogRecord) => string): BufferedSinkOptions => ({
+    const limits = (sink: string, format: (record: LogRecord) => string, maxWriteBytes?: number): BufferedSinkOptions => ({
       maxBufferBytes: options.maxBufferBytes,
+      maxWriteBytes,
       dropNotice: (dropped) => format(dropRecord(sink, dropped, options.now()))
     })
+    // rfs checks the size after each write, so a rotated api.log overshoots by up to one write:
+    // keep writes to a quarter of the rotation size (within 64 KiB .. 1 MiB).
+    const textWriteBytes = Math.min(Math.max(Math.floor(options.logFileMaxBytes / 4), 64 * 1024), 1024 * 1024)
     const colour = options.console && useColour(process.stdout)
     const openText = (): RotatingFileDestination => openTextFile({ dir: logDir, maxBytes: options.logFileMaxBytes, backupCount: options.logFileBackupCount })
     const openJson = (): RotatingFileDestination => openJsonFile({ dir: logDir, backupDays: options.jsonLogBackupDays, now: options.now })
@@ -91,7 +95,7 @@ export class LogOutput {
     }
     return new LogOutput(options, logDir, colour,
       options.console ? new BufferedSink('console', () => new FdDestination(1, 'stdout'), limits('console', (record) => formatConsoleLine(record, colour))) : null,
-      text !== null ? new BufferedSink('file', openText, limits('file', formatTextLine), text) : null,
+      text !== null ? new BufferedSink('file', openText, limits('file', formatTextLine, textWriteBytes), text) : null,
       json !== null ? new BufferedSink('json', openJson, limits('json', formatJsonLine), json) : null)
   }
 

@@ -1,3 +1,4 @@
+import { ChunkQueue, type Batch } from './chunks'
 import type { Destination, OpenDestination } from './destination'
 
 /** Per-sink counters, as returned by `fastify.apiLogging.stats()`. */
@@ -12,22 +13,25 @@ export interface SinkStats {
   dropped: number
   /** Lines accepted and not yet written. */
   pending: number
-  /** Size of those lines (UTF-16 units, about bytes): what the sink holds in memory, at most `maxBufferBytes`. */
+  /** Bytes of those lines: what the sink holds in memory, at most `maxBufferBytes`. */
   pendingBytes: number
   /** Write errors met; each is followed by a reopen of the destination and a retry. */
   errors: number
 }
 
 export interface BufferedSinkOptions {
-  /** Bytes (counted as UTF-16 units, close to bytes for log text) a sink may hold before it drops lines. */
+  /** Bytes a sink may hold before it drops lines. */
   maxBufferBytes: number
-  /** Target size of one write; lines are joined up to it. */
+  /** Size of the buffers lines are copied into; a write is at least one of them. */
   chunkBytes?: number
+  /** Largest single write when a backlog has built up. */
+  maxWriteBytes?: number
   /** Formats the line written, in this sink's format, once the sink recovers from dropping lines. */
   dropNotice?: (dropped: number) => string
 }
 
 const DEFAULT_CHUNK = 64 * 1024
+const DEFAULT_MAX_WRITE = 1024 * 1024
 const FIRST_RETRY_MS = 100
 const LAST_RETRY_MS = 30_000
 
@@ -37,37 +41,38 @@ interface FlushWaiter {
 }
 
 /**
- * Coalescing, bounded writer. Lines are queued and written as one chunk per turn of the event
- * loop (or as soon as a chunk is full), one chunk in flight at a time, because
- * rotating-file-stream awaits each write and would otherwise pile lines up in memory
- * (FINDINGS.md). The queue is bounded: past `maxBufferBytes`, lines are counted as dropped.
+ * Coalescing, bounded writer for one sink. Lines are encoded into buffers as they are logged and
+ * written on the next turn of the event loop (or as soon as a buffer is full), one write in
+ * flight at a time, because rotating-file-stream awaits each write and would otherwise pile
+ * lines up in memory (FINDINGS.md). The queue is bounded: past `maxBufferBytes`, lines are
+ * counted as dropped. A destination that fails is replaced by a new one and the write retried.
  */
 export class BufferedSink {
   readonly name: string
   private readonly openDestination: OpenDestination
   private destination: Destination | null
   private readonly maxBufferBytes: number
-  private readonly chunkBytes: number
+  private readonly maxWriteBytes: number
   private readonly dropNotice: ((dropped: number) => string) | undefined
-  private unreportedDrops = 0
-  private exiting = false
+  private readonly queue: ChunkQueue
 
-  private queue: string[] = []
-  private head = 0
-  private queuedChars = 0
-  private inFlight: string | null = null
-  private inFlightLines = 0
+  private inFlight: Batch | null = null
   private scheduled = false
   private retryTimer: NodeJS.Timeout | null = null
   private retryDelay = FIRST_RETRY_MS
   private closing = false
   private closed = false
+  private exiting = false
+  private closePromise: Promise<void> | null = null
   private waiters: FlushWaiter[] = []
 
   private accepted = 0
   private written = 0
   private bytes = 0
   private dropped = 0
+  // Lines accepted into the queue and later lost (a destination that failed at close or exit).
+  private lostAfterAccept = 0
+  private unreportedDrops = 0
   private errors = 0
 
   /** `first` is the destination already opened (and checked) by the caller; later ones come from `openDestination`. */
@@ -76,28 +81,20 @@ export class BufferedSink {
     this.openDestination = openDestination
     this.destination = first ?? openDestination()
     this.maxBufferBytes = options.maxBufferBytes
-    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK
+    this.maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE
     this.dropNotice = options.dropNotice
+    this.queue = new ChunkQueue(options.chunkBytes ?? DEFAULT_CHUNK)
   }
 
   /** Queues one complete line; returns false when it was dropped. */
   write (line: string): boolean {
     if (this.exiting) return this.writeNow(line)
-    if (this.closed || this.queuedChars + line.length > this.maxBufferBytes) {
+    if (this.closed || this.heldBytes() + line.length > this.maxBufferBytes) {
       this.dropped++
       this.unreportedDrops++
       return false
     }
-    this.queue.push(line)
-    this.queuedChars += line.length
-    this.accepted++
-    if (this.inFlight === null && this.destination !== null) {
-      if (this.queuedChars >= this.chunkBytes) this.drain()
-      else if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(this.onImmediate)
-      }
-    }
+    this.enqueue(line)
     return true
   }
 
@@ -125,87 +122,6 @@ export class BufferedSink {
     return this.closePromise
   }
 
-  private closePromise: Promise<void> | null = null
-
-  private async finish (): Promise<void> {
-    // Lines may still arrive while the last chunks are written (requests finishing during close).
-    while (this.written + this.lostAfterAccept < this.accepted) await this.flush()
-    this.closed = true
-    const destination = this.destination
-    this.destination = null
-    if (destination !== null) await destination.end()
-  }
-
-  stats (): SinkStats {
-    return {
-      enabled: true,
-      lines: this.written,
-      bytes: this.bytes,
-      dropped: this.dropped,
-      pending: this.accepted - this.written - this.lostAfterAccept,
-      pendingBytes: this.queuedChars,
-      errors: this.errors
-    }
-  }
-
-  // Lines that were accepted into the queue and later lost (a destination that failed at close).
-  private lostAfterAccept = 0
-
-  private readonly onImmediate = (): void => {
-    this.scheduled = false
-    this.drain()
-  }
-
-  private drain (): void {
-    if (this.inFlight !== null || this.destination === null || this.head === this.queue.length) return
-    const queue = this.queue
-    let end = this.head
-    let size = 0
-    while (end < queue.length && (size === 0 || size + queue[end].length <= this.chunkBytes)) {
-      size += queue[end].length
-      end++
-    }
-    const chunk = end - this.head === 1 ? queue[this.head] : queue.slice(this.head, end).join('')
-    this.inFlightLines = end - this.head
-    this.head = end
-    if (this.head === queue.length) {
-      this.queue = []
-      this.head = 0
-    } else if (this.head > 4096 && this.head * 2 > queue.length) {
-      this.queue = queue.slice(this.head)
-      this.head = 0
-    }
-    this.inFlight = chunk
-    this.destination.write(chunk, this.onWritten)
-  }
-
-  private readonly onWritten = (err?: Error | null): void => {
-    const chunk = this.inFlight as string
-    if (err) {
-      this.fail(err)
-      return
-    }
-    this.retryDelay = FIRST_RETRY_MS
-    this.written += this.inFlightLines
-    this.bytes += Buffer.byteLength(chunk)
-    this.queuedChars -= chunk.length
-    this.inFlight = null
-    this.inFlightLines = 0
-    // Caught up: say once how much this overload lost, in the sink that lost it. Waiting for an
-    // empty queue (not merely room) gives one line per episode, not one per dip below the limit.
-    if (this.unreportedDrops > 0 && this.dropNotice !== undefined && this.head === this.queue.length) this.reportDrops()
-    this.settleWaiters()
-    this.drain()
-  }
-
-  private reportDrops (): void {
-    const line = (this.dropNotice as (dropped: number) => string)(this.unreportedDrops)
-    this.unreportedDrops = 0
-    this.queue.push(line)
-    this.queuedChars += line.length
-    this.accepted++
-  }
-
   /**
    * For a process that is exiting (`process.exit()`, an uncaught exception): writes everything
    * still held synchronously, and every later line at once. Bounded in time: it never waits on
@@ -216,8 +132,9 @@ export class BufferedSink {
     this.exiting = true
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     if (this.unreportedDrops > 0 && this.dropNotice !== undefined) this.reportDrops()
-    const lines = this.inFlightLines + (this.queue.length - this.head)
-    const chunk = this.queue.slice(this.head).join('')
+    const inFlight = this.inFlight
+    const rest = this.queue.takeAll()
+    const lines = (inFlight?.lines ?? 0) + (rest?.lines ?? 0)
     let destination = this.destination
     if (destination === null) {
       try {
@@ -226,35 +143,95 @@ export class BufferedSink {
         destination = null
       }
     }
-    const ok = destination !== null && destination.writeSync(chunk, this.inFlight)
+    const ok = destination !== null && destination.writeSync(rest?.data ?? Buffer.alloc(0), inFlight?.data ?? null)
     if (ok) {
       this.written += lines
-      this.bytes += Buffer.byteLength(chunk) + (this.inFlight === null ? 0 : Buffer.byteLength(this.inFlight))
+      this.bytes += (inFlight?.data.length ?? 0) + (rest?.data.length ?? 0)
     } else {
       this.dropped += lines
       this.lostAfterAccept += lines
     }
     this.destination = destination
-    this.queue = []
-    this.head = 0
-    this.queuedChars = 0
     this.inFlight = null
-    this.inFlightLines = 0
+    this.queue.clear()
   }
 
-  private writeNow (line: string): boolean {
-    this.accepted++
-    if (this.destination !== null && this.destination.writeSync(line, null)) {
-      this.written++
-      this.bytes += Buffer.byteLength(line)
-      return true
+  stats (): SinkStats {
+    return {
+      enabled: true,
+      lines: this.written,
+      bytes: this.bytes,
+      dropped: this.dropped,
+      pending: this.accepted - this.written - this.lostAfterAccept,
+      pendingBytes: this.heldBytes(),
+      errors: this.errors
     }
-    this.dropped++
-    this.lostAfterAccept++
-    return false
   }
 
-  // The chunk stays in flight: after a reopen it is written again, so a transient fault loses
+  private heldBytes (): number {
+    return this.queue.bytes + (this.inFlight?.data.length ?? 0)
+  }
+
+  private enqueue (line: string): void {
+    this.queue.append(line)
+    this.accepted++
+    if (this.inFlight === null && this.destination !== null) {
+      if (this.queue.bytes >= DEFAULT_CHUNK) this.drain()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(this.onImmediate)
+      }
+    }
+  }
+
+  private async finish (): Promise<void> {
+    // Lines may still arrive while the last chunks are written (requests finishing during close).
+    while (this.written + this.lostAfterAccept < this.accepted) await this.flush()
+    this.closed = true
+    const destination = this.destination
+    this.destination = null
+    if (destination !== null) await destination.end()
+  }
+
+  private readonly onImmediate = (): void => {
+    this.scheduled = false
+    this.drain()
+  }
+
+  private drain (): void {
+    if (this.inFlight !== null || this.destination === null) return
+    const batch = this.queue.take(this.maxWriteBytes)
+    if (batch === null) return
+    this.inFlight = batch
+    this.destination.write(batch.data, this.onWritten)
+  }
+
+  private readonly onWritten = (err?: Error | null): void => {
+    const batch = this.inFlight as Batch
+    if (err) {
+      this.fail(err)
+      return
+    }
+    this.retryDelay = FIRST_RETRY_MS
+    this.written += batch.lines
+    this.bytes += batch.data.length
+    this.inFlight = null
+    this.queue.release(batch.pooled)
+    // Caught up: say once how much this overload lost, in the sink that lost it. Waiting for an
+    // empty queue (not merely room) gives one line per episode, not one per dip below the limit.
+    if (this.unreportedDrops > 0 && this.dropNotice !== undefined && this.queue.isEmpty) this.reportDrops()
+    this.settleWaiters()
+    this.drain()
+  }
+
+  private reportDrops (): void {
+    const line = (this.dropNotice as (dropped: number) => string)(this.unreportedDrops)
+    this.unreportedDrops = 0
+    this.queue.append(line)
+    this.accepted++
+  }
+
+  // The batch stays in flight: after a reopen it is written again, so a transient fault loses
   // nothing (at worst a torn line is followed by its full copy).
   private fail (err: Error): void {
     this.errors++
@@ -286,21 +263,30 @@ export class BufferedSink {
       return
     }
     this.destination = destination
-    const chunk = this.inFlight
-    if (chunk !== null) destination.write(chunk, this.onWritten)
+    const batch = this.inFlight
+    if (batch !== null) destination.write(batch.data, this.onWritten)
     else this.drain()
   }
 
   private dropEverything (): void {
-    const lost = this.inFlightLines + (this.queue.length - this.head)
+    const lost = (this.inFlight?.lines ?? 0) + this.queue.lines
     this.dropped += lost
     this.lostAfterAccept += lost
-    this.queue = []
-    this.head = 0
-    this.queuedChars = 0
+    this.queue.clear()
     this.inFlight = null
-    this.inFlightLines = 0
     this.settleWaiters()
+  }
+
+  private writeNow (line: string): boolean {
+    this.accepted++
+    if (this.destination !== null && this.destination.writeSync(Buffer.from(line), null)) {
+      this.written++
+      this.bytes += Buffer.byteLength(line)
+      return true
+    }
+    this.dropped++
+    this.lostAfterAccept++
+    return false
   }
 
   private settleWaiters (): void {
