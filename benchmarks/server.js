@@ -1,0 +1,117 @@
+'use strict'
+
+// One benchmark server, forked by run.js: `node server.js <mode> <logDir> [grace]`.
+// It reports its port over IPC and answers the parent's 'start', 'stop' and 'close' messages.
+const path = require('node:path')
+const Fastify = require('fastify')
+const apiLogging = require('fastify-api-logging')
+
+const [mode, logDir, grace] = process.argv.slice(2)
+const RSS_SAMPLE_MS = 100
+
+async function build () {
+  let app
+  switch (mode) {
+    case 'none':
+      app = Fastify({ logger: false })
+      break
+    case 'builtin':
+      app = Fastify({ logger: { level: 'info', file: path.join(logDir, 'fastify.log') } })
+      break
+    case 'plugin-prod':
+      app = Fastify()
+      await app.register(apiLogging, {
+        logDir,
+        enableConsoleLogging: false,
+        enableFileLogging: true,
+        enableJsonLogging: true,
+        logRequestBody: false,
+        logResponseBody: false,
+        envFile: false
+      })
+      break
+    case 'plugin-dev':
+      app = Fastify()
+      await app.register(apiLogging, {
+        logDir,
+        enableConsoleLogging: true,
+        enableFileLogging: true,
+        enableJsonLogging: true,
+        logRequestBody: true,
+        logResponseBody: true,
+        envFile: false
+      })
+      break
+    default:
+      throw new Error(`unknown mode ${mode}`)
+  }
+
+  // Every mode pays for this counter, so it cancels out of the "added CPU" figures. It listens on
+  // the HTTP server itself: a Fastify onResponse hook would make Fastify set up per-request
+  // response listeners in every mode, about 3 µs a request, and hide that cost where a logger has it.
+  // Once app.close() has resolved, every request received has been answered.
+  let responses = 0
+  app.server.on('request', function countRequest () {
+    responses++
+  })
+  app.get('/hello', async () => ({ hello: 'world' }))
+  app.post('/echo-1k', async (request) => request.body)
+  return { app, responses: () => responses }
+}
+
+function statsOf (app) {
+  return app.apiLogging === undefined ? null : app.apiLogging.stats()
+}
+
+function send (message) {
+  return new Promise((resolve) => process.send(message, () => resolve()))
+}
+
+async function main () {
+  const { app, responses } = await build()
+
+  let cpuStart = null
+  let peakRss = 0
+  let sampler = null
+  const sampleRss = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }
+
+  if (grace === 'grace') {
+    const closeWithGrace = require('close-with-grace')
+    closeWithGrace({ delay: 10000 }, async () => {
+      await app.close()
+      await send({ type: 'closed', responses: responses(), stats: statsOf(app) })
+    })
+  }
+
+  process.on('message', async (message) => {
+    if (message === 'start') {
+      peakRss = 0
+      sampleRss()
+      clearInterval(sampler)
+      sampler = setInterval(sampleRss, RSS_SAMPLE_MS)
+      sampler.unref()
+      cpuStart = process.cpuUsage()
+      await send({ type: 'started' })
+    } else if (message === 'stop') {
+      const cpu = process.cpuUsage(cpuStart)
+      clearInterval(sampler)
+      sampleRss()
+      await send({ type: 'stopped', cpuUs: cpu.user + cpu.system, peakRss })
+    } else if (message === 'close') {
+      const before = statsOf(app)
+      await app.close()
+      await send({ type: 'closed', responses: responses(), statsBeforeClose: before, stats: statsOf(app) })
+      process.exit(0)
+    }
+  })
+  // The parent is gone (crashed or killed): do not outlive it.
+  process.on('disconnect', () => process.exit(1))
+
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  await send({ type: 'ready', port: app.server.address().port })
+}
+
+main().catch((err) => {
+  process.stderr.write(`benchmark server (${mode}): ${err.stack}\n`)
+  process.exit(1)
+})
