@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { tempDir } from './helpers/app'
+import { tinyDisk } from './helpers/disk'
 import { runFixture } from './helpers/child'
 
 interface Line { message: string, level: string, logger: string, i?: number, request_id: string | null, [key: string]: unknown }
@@ -83,23 +83,11 @@ t.test('process.exit() with queued console lines: stdout gets them all', async (
   t.equal(printed.length, 5000, 'every console line reached the pipe')
 })
 
-/** A 1 MiB tmpfs, or null when this machine does not let the test mount one. */
-function tinyDisk (t: Test): string | null {
-  const dir = join(tempDir(t, 'api-logging-tmpfs-'), 'disk')
-  mkdirSync(dir)
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' })
-  } catch {
-    return null
-  }
-  t.teardown(() => { execFileSync('umount', ['-l', dir], { stdio: 'ignore' }) })
-  return dir
-}
 
 t.test('process.exit() on a full disk ends promptly instead of retrying forever', async (t) => {
-  const disk = tinyDisk(t)
+  const disk = tinyDisk(t, '1m')
   if (disk === null) {
-    t.skip('mounting a tmpfs needs root and mount rights')
+    t.plan(0, 'mounting a tmpfs needs root and mount rights')
     return
   }
   // 20,000 lines of about 250 bytes need 5 MB of a 1 MiB disk: the last flush meets ENOSPC.

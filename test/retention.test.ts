@@ -1,22 +1,10 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildApp, listFiles, tempDir } from './helpers/app'
+import { buildApp, listFiles, tempDir, waitFor } from './helpers/app'
 
 const LIVE = 'api_structured.jsonl'
 
-/** Polls until `done()` holds; fails the test after `timeoutMs`. */
-async function waitFor (t: Test, what: string, done: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) {
-      t.fail(`timed out waiting for ${what}`)
-      return false
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return true
-}
 
 function write (dir: string, name: string, content = `${name}\n`): string {
   const path = join(dir, name)

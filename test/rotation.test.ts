@@ -3,25 +3,13 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { getLogger } from '../dist/index.js'
-import { buildApp, listFiles, readJsonLines, readTextLines, tempDir, type JsonRecord } from './helpers/app'
+import { buildApp, listFiles, readJsonLines, readTextLines, tempDir, type JsonRecord, waitFor } from './helpers/app'
 
 const DATED = 'api_structured.jsonl.2025-01-14'
 const TEXT_LINE = /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] INFO \[api:\d+\] API (Request|Response): GET \/r\/(\d+)(?: - 200)? request_id=(\S+)(?: |$)/
 
 type Entry = [kind: string, n: number, requestId: string]
 
-/** Polls until `done()` holds; fails the test after `timeoutMs`. */
-async function waitFor (t: Test, what: string, done: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) {
-      t.fail(`timed out waiting for ${what}`)
-      return false
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return true
-}
 
 /**
  * Sends `count` requests one after another; returns their ids, in order. With `flushEach`, each

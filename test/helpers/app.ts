@@ -62,3 +62,16 @@ export async function linesOf (app: FastifyInstance, logDir: string, requestId: 
   await app.apiLogging.flush()
   return readJsonLines(logDir).filter((record) => record.request_id === requestId)
 }
+
+/** Polls until `done()` holds; fails the test after `timeoutMs`. */
+export async function waitFor (t: Test, what: string, done: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) {
+      t.fail(`timed out waiting for ${what}`)
+      return false
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return true
+}
