@@ -35,7 +35,12 @@ export const ApiLoggingConfigSchema = Type.Object({
     description: 'Header read for an incoming request id and set on every response.'
   }),
   logRequestStart: Type.Boolean({ default: true, description: 'Write an "API Request" line on arrival; false keeps only the completion line.' }),
-  maxBufferBytes: Type.Integer({ minimum: 65536, default: 16777216, description: 'Bytes each sink may queue while its destination is slow; lines past it are dropped and counted.' })
+  maxBufferBytes: Type.Integer({ minimum: 65536, default: 16777216, description: 'Bytes each sink may queue while its destination is slow; lines past it are dropped and counted.' }),
+  redactKeys: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Sensitive key names added to the built-in ones (any case and separators).' }),
+  redactValues: Type.Boolean({ default: true, description: 'Search strings for secrets in known shapes (Bearer/Basic credentials, JWTs, card numbers, URL passwords, key=value pairs).' }),
+  bodyMaxBytes: Type.Integer({ minimum: 256, default: 8192, description: 'Logged request and response bodies are cut to this size.' }),
+  maxRecordBytes: Type.Integer({ minimum: 2048, default: 16384, description: 'A record longer than this has its largest fields shortened, so a shipper\'s line limit never drops it.' }),
+  logHeaders: Type.Boolean({ default: false, description: 'Add the (redacted) request and response headers to the completion line.' })
 }, { additionalProperties: false })
 
 /** The resolved configuration: every setting present, validated, defaults applied. */
@@ -58,7 +63,12 @@ export const ENV_NAMES: Readonly<Record<ApiLoggingConfigKey, string>> = {
   excludePaths: 'LOG_EXCLUDE_PATHS',
   requestIdHeader: 'REQUEST_ID_HEADER',
   logRequestStart: 'LOG_REQUEST_START',
-  maxBufferBytes: 'LOG_MAX_BUFFER_BYTES'
+  maxBufferBytes: 'LOG_MAX_BUFFER_BYTES',
+  redactKeys: 'LOG_REDACT_KEYS',
+  redactValues: 'LOG_REDACT_VALUES',
+  bodyMaxBytes: 'LOG_BODY_MAX_BYTES',
+  maxRecordBytes: 'LOG_MAX_RECORD_BYTES',
+  logHeaders: 'LOG_HEADERS'
 }
 
 type LevelInput = ApiLoggingConfig['level'] | Lowercase<ApiLoggingConfig['level']> | 'warn' | 'fatal' | 'WARN' | 'FATAL'
@@ -125,6 +135,7 @@ export function loadConfig (options: LoadConfigOptions = {}): ApiLoggingConfig {
   const config: Record<string, unknown> = {}
   for (const key of SETTING_KEYS) config[key] = validated[ENV_NAMES[key]]
   config.excludePaths = Object.freeze(config.excludePaths as string[])
+  config.redactKeys = Object.freeze(config.redactKeys as string[])
   return Object.freeze(config) as ApiLoggingConfig
 }
 
@@ -138,7 +149,7 @@ function rejectUnknownOptions (options: object): void {
 // An empty variable (`LOG_LEVEL=`) reads as unset, except for lists, where it means "none".
 function isSet (value: string | undefined, key: ApiLoggingConfigKey): value is string {
   if (value === undefined) return false
-  return value.trim() !== '' || key === 'excludePaths'
+  return value.trim() !== '' || (ApiLoggingConfigSchema.properties[key] as TSchema).type === 'array'
 }
 
 function readDotenv (envFile: string | false | undefined): Record<string, string> {
@@ -215,7 +226,7 @@ export function allowedValues (key: ApiLoggingConfigKey): string {
       const bounds = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : ''].filter(Boolean)
       return `an integer ${bounds.join(' and ')}`.trim()
     }
-    case 'array': return 'a comma-separated list of paths, each starting with /'
+    case 'array': return key === 'excludePaths' ? 'a comma-separated list of paths, each starting with /' : 'a comma-separated list of names'
     default:
       if (key === 'requestIdHeader') return 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)'
       return 'a non-empty string'

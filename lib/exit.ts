@@ -31,16 +31,18 @@ export function unwatchProcessExit (output: LogOutput): void {
 // the line is queued like any other, and the 'exit' flush writes it.
 function logUncaught (error: unknown, origin: string): void {
   const isError = error instanceof Error
-  const message = isError ? String(error.message) : String(error)
-  const fields: Record<string, unknown> = {
-    exception_type: errorType(error),
-    exception_message: message,
-    exception: isError ? String(error.stack ?? message) : message,
-    origin
-  }
+  const raw = isError ? String(error.message) : String(error)
   const requestId = requestStorage.getStore()?.id ?? null
   const title = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception'
   for (const output of watched) {
+    const redactor = output.redactor
+    const message = redactor.redactString(raw)
+    const fields: Record<string, unknown> = {
+      exception_type: errorType(error),
+      exception_message: message,
+      exception: redactor.redactString(isError ? String(error.stack ?? raw) : raw),
+      origin
+    }
     output.emit({ time: output.now(), level: CRITICAL, logger: PLUGIN_LOGGER, message: `${title}: ${message}`, origin: UNCAUGHT_ORIGIN, requestId, fields })
   }
 }

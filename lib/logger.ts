@@ -6,14 +6,18 @@ import { requestStorage, type RequestScope } from './context'
 import { formatConsoleLine } from './format/text'
 import { CRITICAL, DEBUG, ERROR, INFO, TRACE, WARNING } from './levels'
 import { FRAMEWORK_ORIGIN, callerOrigin } from './origin'
-import { RECORD_KEYS, type LogRecord, type Origin } from './record'
-import { errorType, redact } from './redact'
+import { RECORD_KEYS, RawJson, capFields, type LogRecord, type Origin } from './record'
+import { stringifyJson } from './format/escape'
+import { defaultRedactor, errorType, type Redactor } from './redact'
 import type { LogOutput } from './sinks'
 
 /** The logger name of `request.log` lines. */
 export const REQUEST_LOGGER = 'app'
 /** The logger name of `logApiCall` lines. */
 export const API_CALL_LOGGER = 'api_call'
+
+const MAX_MESSAGE = 8192
+const DEFAULT_MAX_RECORD = 16384
 
 const kOutput = Symbol('fastify-api-logging.output')
 const kRequestId = Symbol('fastify-api-logging.requestId')
@@ -83,21 +87,25 @@ export function emitCall (output: LogOutput | null, level: number, logger: strin
       merged[key] = object[key]
     }
   }
+  const redactor = output !== null ? output.redactor : defaultRedactor
   if (error !== null) {
     merged ??= {}
     merged.exception_type = errorType(error)
     merged.exception_message = safeMessage(error)
     merged.exception = safeStack(error)
+    const cause = (error as { cause?: unknown }).cause
+    if (cause !== undefined) merged.exception_cause = cause
   }
-  const [fields, boundId] = toFields(merged)
+  const cappedMessage = redactor.redactString(message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) + `…[truncated ${message.length - MAX_MESSAGE} chars]` : message)
+  const [fields, boundId] = toFields(merged, redactor)
   const record: LogRecord = {
     time: output !== null ? output.now() : Date.now(),
     level,
     logger,
-    message,
+    message: cappedMessage,
     origin,
     requestId: requestId ?? boundId,
-    fields
+    fields: fields === null ? null : capFields(fields, cappedMessage.length, output !== null ? output.maxRecordBytes : DEFAULT_MAX_RECORD)
   }
   if (output !== null) output.emit(record)
   else writeToStderr(record)
@@ -105,18 +113,20 @@ export function emitCall (output: LogOutput | null, level: number, logger: strin
 
 // Context fields are redacted as one object; a key that would collide with the record's own keys
 // is renamed, and an explicit string `request_id` is honoured outside a request.
-function toFields (merged: Record<string, unknown> | null): [Record<string, unknown> | null, string | null] {
+function toFields (merged: Record<string, unknown> | null, redactor: Redactor): [Record<string, unknown> | null, string | null] {
   if (merged === null) return [null, null]
-  const safe = redact(merged) as Record<string, unknown>
+  const safe = redactor.redact(merged) as Record<string, unknown>
   let fields: Record<string, unknown> | null = null
   let boundId: string | null = null
   for (const key of Object.keys(safe)) {
     const value = safe[key]
     if (value === undefined) continue
     fields ??= {}
-    if (!RECORD_KEYS.has(key)) fields[key] = value
+    // Objects are serialised once here, for every sink, and measured for the record cap.
+    const item = value !== null && typeof value === 'object' && !(value instanceof Date) ? new RawJson(stringifyJson(value)) : value
+    if (!RECORD_KEYS.has(key)) fields[key] = item
     else if (key === 'request_id' && typeof value === 'string') boundId = value
-    else fields[`field_${key}`] = value
+    else fields[`field_${key}`] = item
   }
   return [fields, boundId]
 }

@@ -8,13 +8,20 @@ import { loadConfig, type ApiLoggingConfig, type LoadConfigOptions } from './con
 import { ERROR, INFO, LEVEL_VALUES, WARNING } from './levels'
 import { RequestLogger, activateOutput, deactivateOutput } from './logger'
 import { ownOrigin } from './origin'
-import { PLUGIN_LOGGER, type LogRecord } from './record'
-import { errorType, redact, redactUrl } from './redact'
+import { PLUGIN_LOGGER, capFields, type LogRecord } from './record'
+import { bodyForLog, headersForLog, truncate } from './bodies'
+import { Redactor, errorType } from './redact'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
 import { LogOutput, type ApiLoggingStats } from './sinks'
 
 /** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and `now`. */
 export interface ApiLoggingOptions extends LoadConfigOptions {
+  /**
+   * Use `redactKeys` instead of the built-in sensitive names rather than in addition to them.
+   * For users who must log a field the defaults hide; option only, never from the environment.
+   * @defaultValue false
+   */
+  redactKeysReplaceDefaults?: boolean
   /**
    * The clock, in epoch milliseconds, used for record timestamps, daily rotation and retention.
    * @defaultValue Date.now
@@ -41,8 +48,9 @@ declare module 'fastify' {
 // Keys Fastify itself reads from register options; they are not ours to validate.
 const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
 const MAX_PATH = 2048
-const MAX_USER_AGENT = 512
-const MAX_PARSED_RESPONSE = 65536
+const MAX_USER_AGENT = 256
+const MAX_EXCEPTION_MESSAGE = 2048
+const MAX_STACK = 8192
 
 const kState = Symbol('fastify-api-logging.request')
 
@@ -85,46 +93,21 @@ function pathname (url: string): string {
   return q === -1 ? url : url.slice(0, q)
 }
 
-function cut (text: string, max: number): string {
-  return text.length > max ? text.slice(0, max) + `…[${text.length - max} more]` : text
-}
-
-function isJsonType (contentType: unknown): boolean {
-  return typeof contentType === 'string' && (contentType.startsWith('application/json') || /^application\/[^;]*\+json/.test(contentType))
-}
-
-/** A body that is not an object is summarised: `[text/plain, 42 bytes]`. */
-function summarise (body: unknown, contentType: unknown): string {
-  const type = typeof contentType === 'string' && contentType !== '' ? contentType.split(';')[0].trim() : 'unknown type'
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : undefined
-  return size === undefined ? `[${type}]` : `[${type}, ${size} bytes]`
-}
-
-function bodyForLog (body: unknown, contentType: unknown): unknown {
-  if (body === undefined || body === null) return undefined
-  if (typeof body === 'object' && !Buffer.isBuffer(body) && typeof (body as { pipe?: unknown }).pipe !== 'function') return redact(body)
-  if (typeof body === 'string' && isJsonType(contentType) && body.length <= MAX_PARSED_RESPONSE) {
-    try {
-      return redact(JSON.parse(body))
-    } catch {
-      return summarise(body, contentType)
-    }
-  }
-  return summarise(body, contentType)
-}
-
 function roundMs (ms: number): number {
   return Math.round(ms * 100) / 100
 }
 
 async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions): Promise<void> {
-  const { now, ...rest } = options
+  const { now, redactKeysReplaceDefaults, ...rest } = options
   const settings: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(rest)) if (!REGISTER_KEYS.has(key)) settings[key] = value
   const config = loadConfig(settings as LoadConfigOptions)
   const clock = now ?? Date.now
   const minLevel = LEVEL_VALUES[config.level]
+  const redactor = new Redactor({ keys: config.redactKeys, replaceDefaults: redactKeysReplaceDefaults === true, values: config.redactValues })
   const output = await LogOutput.open({
+    redactor,
+    maxRecordBytes: config.maxRecordBytes,
     minLevel,
     logDir: config.logDir,
     console: config.enableConsoleLogging,
@@ -150,6 +133,10 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
 
 function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogOutput, clock: () => number): void {
   const minLevel = output.minLevel
+  const redactor = output.redactor
+  const bodyMaxBytes = config.bodyMaxBytes
+  const maxRecordBytes = config.maxRecordBytes
+  const logHeaders = config.logHeaders
   const header = config.requestIdHeader.toLowerCase()
   const isExcluded = compileExclusions(config.excludePaths)
   const slowThreshold = config.slowRequestThresholdMs
@@ -186,12 +173,12 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     if (logStart && !state.excluded) {
       const fields: Record<string, unknown> = {
         method: request.method,
-        path: cut(redactUrl(request.url), MAX_PATH),
+        path: redactor.redactUrl(truncate(request.url, MAX_PATH)),
         client_ip: request.ip,
-        user_agent: userAgent(request)
+        user_agent: userAgent(request, redactor)
       }
       const rejected = rejectedRequestId(request.raw)
-      if (rejected !== undefined) fields.rejected_request_id = rejected
+      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected)
       emit(INFO, `API Request: ${request.method} ${fields.path as string}`, START_ORIGIN, id, fields)
       state.startLogged = true
     }
@@ -217,13 +204,13 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
 
   function captureSerializedBody (request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
     const state = (request as RequestWithState)[kState]
-    if (state !== null && !state.excluded) state.responseBody = redact(payload)
+    if (state !== null && !state.excluded) state.responseBody = bodyForLog(payload, 'application/json', redactor, bodyMaxBytes)
     done(null, payload)
   }
 
   function captureSentBody (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
     const state = (request as RequestWithState)[kState]
-    if (state !== null && !state.excluded && state.responseBody === undefined) state.responseBody = bodyForLog(payload, reply.getHeader('content-type'))
+    if (state !== null && !state.excluded && state.responseBody === undefined) state.responseBody = bodyForLog(payload, reply.getHeader('content-type'), redactor, bodyMaxBytes)
     done(null, payload)
   }
 
@@ -245,7 +232,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     const slow = slowThreshold > 0 && elapsed > slowThreshold
     const level = status >= 500 ? ERROR : status >= 400 ? WARNING : INFO
     if (level < minLevel && !(slow && WARNING >= minLevel)) return
-    const path = cut(redactUrl(request.url), MAX_PATH)
+    const path = redactor.redactUrl(truncate(request.url, MAX_PATH))
     const method = request.method
     if (slow) emit(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_ORIGIN, state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
     if (level < minLevel) return
@@ -259,31 +246,35 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
       content_length: Number.isFinite(contentLength) ? contentLength : null,
       slow_request: slow,
       client_ip: request.ip,
-      user_agent: userAgent(request)
+      user_agent: userAgent(request, redactor)
     }
     if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
     if (aborted) fields.aborted = true
     const error = state.failure
     if (error !== null) {
       fields.exception_type = errorType(error)
-      fields.exception_message = String(error.message)
+      fields.exception_message = redactor.redactString(truncate(String(error.message), MAX_EXCEPTION_MESSAGE))
       const code = (error as { code?: unknown }).code
       if (typeof code === 'string') fields.exception_code = code
-      if (status >= 500) fields.exception = String(error.stack ?? '')
+      if (status >= 500) fields.exception = redactor.redactString(truncate(String(error.stack ?? ''), MAX_STACK))
     }
     if (!state.startLogged) {
       const rejected = rejectedRequestId(request.raw)
-      if (rejected !== undefined) fields.rejected_request_id = rejected
+      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected)
     }
     if (logRequestBody) {
-      const body = bodyForLog(request.body, request.headers['content-type'])
+      const body = bodyForLog(request.body, request.headers['content-type'], redactor, bodyMaxBytes)
       if (body !== undefined) fields.request_body = body
     }
     if (logResponseBody && state.responseBody !== undefined) fields.response_body = state.responseBody
+    if (logHeaders) {
+      fields.request_headers = headersForLog(request.headers, redactor)
+      fields.response_headers = headersForLog(reply.getHeaders(), redactor)
+    }
     const message = aborted
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
-    emit(level, message, COMPLETION_ORIGIN, state.id, fields)
+    emit(level, message, COMPLETION_ORIGIN, state.id, capFields(fields, message.length, maxRecordBytes))
   }
 
   fastify.addHook('onRequest', onRequestLogger)
@@ -300,9 +291,9 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
   })
 }
 
-function userAgent (request: FastifyRequest): string | null {
+function userAgent (request: FastifyRequest, redactor: Redactor): string | null {
   const agent = request.headers['user-agent']
-  return typeof agent === 'string' ? cut(agent, MAX_USER_AGENT) : null
+  return typeof agent === 'string' ? redactor.redactString(truncate(agent, MAX_USER_AGENT)) : null
 }
 
 /** The plugin: register it once, on the root instance. */

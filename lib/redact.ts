@@ -1,9 +1,11 @@
 /**
- * Key-based redaction and sanitising of values before they reach any sink.
+ * Redaction and sanitising of everything that reaches a sink.
  *
- * pino's `redact` matches exact, case-sensitive paths (FINDINGS.md); here a key is sensitive by
- * its normalised name at any depth. Values come back untouched (same reference) unless something
- * had to change, so the application's objects are never mutated and nothing is copied needlessly.
+ * pino's `redact` matches exact, case-sensitive paths (FINDINGS.md). Here a key is sensitive by
+ * its normalised name at any depth, and strings are searched for secrets in known shapes (Bearer
+ * and Basic credentials, JWTs, card numbers, URL passwords, `key=value` pairs). Values come back
+ * untouched (the same reference) unless something had to change, so the application's objects are
+ * never mutated and nothing is copied when nothing matches.
  */
 
 export const REDACTED = '[REDACTED]'
@@ -28,135 +30,238 @@ export function normalizeKey (key: string): string {
   return key.toLowerCase().replace(/[-_.]/g, '')
 }
 
-const keyVerdicts = new Map<string, boolean>()
+export interface RedactorOptions {
+  /** Extra sensitive names (any spelling: they are normalised). */
+  keys?: readonly string[]
+  /** Use `keys` instead of the defaults, not in addition to them. */
+  replaceDefaults?: boolean
+  /** Search strings for secrets in known shapes. */
+  values?: boolean
+}
 
-/** True when a key's value must never be logged: its normalised form equals or ends with a sensitive name. */
-export function isSensitiveKey (key: string): boolean {
-  const cached = keyVerdicts.get(key)
-  if (cached !== undefined) return cached
-  const normal = normalizeKey(key)
-  let verdict = SENSITIVE_FRAGMENTS.some((fragment) => normal.includes(fragment))
-  if (!verdict) verdict = DEFAULT_SENSITIVE_KEYS.some((name) => normal.endsWith(name))
-  // Keys come from request bodies: bound the cache so an attacker cannot grow it without limit.
-  if (keyVerdicts.size >= KEY_CACHE_LIMIT) keyVerdicts.clear()
-  keyVerdicts.set(key, verdict)
-  return verdict
+// A string is searched only when it contains one of these; most strings fail this one test.
+const MAYBE_SECRET = /bearer|basic|eyJ|\d[\d -]{11,}\d|[=:]/i
+// RFC 6750 bearer tokens; Basic credentials are base64, at least `a:b` long.
+const BEARER = /\b(Bearer)(\s+)[A-Za-z0-9\-._~+/]+=*/gi
+const BASIC = /\b(Basic)(\s+)[A-Za-z0-9+/]{6,}={0,2}/gi
+const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g
+const CARD = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi
+// `name=value` (query strings, form bodies, free text) and `"name": "value"` (JSON in a string).
+const PAIR = /([A-Za-z0-9_.\-[\]]{1,64})=([^&\s#;,'"]*)/g
+// `name: value` in free text ("api_key: sk-123", "Authorization: Basic ...").
+const COLON_PAIR = /([A-Za-z0-9_.-]{1,64})(\s*:\s*)(?!\/\/|Bearer\b|Basic\b)([^\s,;'"]+)/gi
+const QUOTED_PAIR = /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g
+
+function luhn (digits: string): boolean {
+  let sum = 0
+  let double = false
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48
+    if (double) {
+      d *= 2
+      if (d > 9) d -= 9
+    }
+    sum += d
+    double = !double
+  }
+  return sum % 10 === 0
+}
+
+function decodeName (name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '))
+  } catch {
+    return name
+  }
 }
 
 /**
- * Returns a JSON-safe version of `value` with sensitive keys replaced by `[REDACTED]`, cycles by
- * `[Circular]`, errors as `{ type, message, stack }`, and depth and width bounded.
+ * One set of redaction rules. The plugin builds one from its configuration; lines logged when no
+ * plugin instance is open use the defaults.
  */
-export function redact (value: unknown): unknown {
-  return walk(value, 0, [])
-}
+export class Redactor {
+  private readonly names: readonly string[]
+  private readonly values: boolean
+  private readonly verdicts = new Map<string, boolean>()
 
-function walk (value: unknown, depth: number, ancestors: object[]): unknown {
-  switch (typeof value) {
-    case 'string':
-      return value.length > MAX_STRING ? value.slice(0, MAX_STRING) + `…[truncated ${value.length - MAX_STRING} chars]` : value
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return value
-    case 'bigint':
-      return value.toString()
-    case 'symbol':
-      return value.toString()
-    case 'function':
-      return `[Function ${value.name || 'anonymous'}]`
+  constructor (options: RedactorOptions = {}) {
+    const extra = (options.keys ?? []).map(normalizeKey).filter((name) => name !== '')
+    this.names = options.replaceDefaults === true ? extra : [...DEFAULT_SENSITIVE_KEYS, ...extra]
+    this.values = options.values ?? true
   }
-  if (value === null) return null
-  const object = value as object
-  if (ancestors.includes(object)) return '[Circular]'
-  if (depth >= MAX_DEPTH) return '[Max depth]'
-  if (object instanceof Error) return errorToObject(object, depth, ancestors)
-  if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object
-  if (ArrayBuffer.isView(object)) return `[${object.constructor.name} ${object.byteLength} bytes]`
-  ancestors.push(object)
-  try {
-    if (Array.isArray(object)) return walkArray(object, depth, ancestors)
-    const toJSON = (object as { toJSON?: unknown }).toJSON
-    if (typeof toJSON === 'function') return walk(toJSON.call(object), depth + 1, ancestors)
-    return walkObject(object as Record<string, unknown>, depth, ancestors)
-  } catch (err) {
-    return `[Unserializable: ${describeError(err)}]`
-  } finally {
-    ancestors.pop()
-  }
-}
 
-function walkArray (array: unknown[], depth: number, ancestors: object[]): unknown {
-  const length = Math.min(array.length, MAX_ITEMS)
-  let copy: unknown[] | undefined
-  for (let i = 0; i < length; i++) {
-    const item = array[i]
-    const safe = walk(item, depth + 1, ancestors)
-    if (safe !== item && copy === undefined) copy = array.slice(0, i)
-    if (copy !== undefined) copy.push(safe)
+  /** True when a key's value must never be logged: its normalised form equals or ends with a sensitive name. */
+  isSensitiveKey (key: string): boolean {
+    const cached = this.verdicts.get(key)
+    if (cached !== undefined) return cached
+    const normal = normalizeKey(key)
+    let verdict = SENSITIVE_FRAGMENTS.some((fragment) => normal.includes(fragment))
+    if (!verdict) verdict = this.names.some((name) => normal.endsWith(name))
+    // Keys come from request bodies: bound the cache so an attacker cannot grow it without limit.
+    if (this.verdicts.size >= KEY_CACHE_LIMIT) this.verdicts.clear()
+    this.verdicts.set(key, verdict)
+    return verdict
   }
-  if (array.length > length) {
-    copy ??= array.slice(0, length)
-    copy.push(`[${array.length - length} more items]`)
-  }
-  return copy ?? array
-}
 
-function walkObject (object: Record<string, unknown>, depth: number, ancestors: object[]): unknown {
-  const keys = Object.keys(object)
-  const length = Math.min(keys.length, MAX_KEYS)
-  let copy: Record<string, unknown> | undefined
-  for (let i = 0; i < length; i++) {
-    const key = keys[i]
-    let item: unknown
-    let safe: unknown
-    try {
-      item = object[key]
-      safe = isSensitiveKey(key) && item !== undefined && item !== null ? REDACTED : walk(item, depth + 1, ancestors)
-    } catch (err) {
-      item = undefined
-      safe = `[Unreadable: ${describeError(err)}]`
+  /** The string with secrets in known shapes replaced; the same string when there are none. */
+  redactString (text: string): string {
+    if (!this.values || !MAYBE_SECRET.test(text)) return text
+    let out = text.replace(BEARER, `$1$2${REDACTED}`)
+    out = out.replace(BASIC, `$1$2${REDACTED}`)
+    out = out.replace(JWT, REDACTED)
+    out = out.replace(CARD, (match) => {
+      const digits = match.replace(/[ -]/g, '')
+      return digits.length >= 13 && digits.length <= 19 && luhn(digits) ? REDACTED : match
+    })
+    out = out.replace(URL_USERINFO, `$1${REDACTED}@`)
+    out = out.replace(PAIR, (match, name: string) => this.isSensitiveKey(decodeName(name)) ? `${name}=${REDACTED}` : match)
+    out = out.replace(QUOTED_PAIR, (match, name: string, colon: string) => this.isSensitiveKey(name) ? `"${name}"${colon}"${REDACTED}"` : match)
+    out = out.replace(COLON_PAIR, (match, name: string, colon: string, value: string) =>
+      value !== REDACTED && !value.startsWith(REDACTED) && this.isSensitiveKey(name) ? `${name}${colon}${REDACTED}` : match)
+    return out === text ? text : out
+  }
+
+  /** A URL (path and query) with sensitive query values and secrets in known shapes replaced. */
+  redactUrl (url: string): string {
+    const q = url.indexOf('?')
+    let out = url
+    if (q !== -1) {
+      const parts = url.slice(q + 1).split('&')
+      let changed = false
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]
+        const eq = part.indexOf('=')
+        if (eq !== -1 && this.isSensitiveKey(decodeName(part.slice(0, eq)))) {
+          parts[i] = part.slice(0, eq + 1) + REDACTED
+          changed = true
+        }
+      }
+      if (changed) out = url.slice(0, q + 1) + parts.join('&')
     }
-    if (safe !== item && copy === undefined) copy = copyKeys(object, keys, i)
-    if (copy !== undefined) copy[key] = safe
+    return this.values ? this.redactString(out) : out
   }
-  if (keys.length > length) {
-    copy ??= copyKeys(object, keys, length)
-    copy['[truncated]'] = `${keys.length - length} more keys`
+
+  /**
+   * A JSON-safe version of `value`: sensitive keys replaced by `[REDACTED]`, strings searched,
+   * cycles as `[Circular]`, errors as `{ type, message, stack, cause }`, depth, width and string
+   * length bounded, so a hostile body costs time and space in proportion to the caps.
+   */
+  redact (value: unknown): unknown {
+    return this.walk(value, 0, [])
   }
-  return copy ?? object
+
+  /** An error as a plain record, its own fields and its `cause` chain redacted too. */
+  errorToObject (error: Error, depth = 0, ancestors: object[] = []): Record<string, unknown> {
+    ancestors.push(error)
+    try {
+      const out: Record<string, unknown> = { type: errorType(error), message: this.redactString(safeString(() => error.message)) }
+      const stack = safeString(() => error.stack)
+      if (stack !== '') out.stack = this.redactString(stack)
+      for (const key of Object.keys(error)) {
+        if (key === 'message' || key === 'stack') continue
+        let item: unknown
+        try {
+          item = (error as unknown as Record<string, unknown>)[key]
+        } catch (err) {
+          out[key] = `[Unreadable: ${describeError(err)}]`
+          continue
+        }
+        out[key] = this.isSensitiveKey(key) && item != null ? REDACTED : this.walk(item, depth + 1, ancestors)
+      }
+      const cause = (error as { cause?: unknown }).cause
+      if (cause !== undefined && !('cause' in out)) out.cause = this.walk(cause, depth + 1, ancestors)
+      return out
+    } finally {
+      ancestors.pop()
+    }
+  }
+
+  private walk (value: unknown, depth: number, ancestors: object[]): unknown {
+    switch (typeof value) {
+      case 'string': {
+        const text = value.length > MAX_STRING ? value.slice(0, MAX_STRING) + `…[truncated ${value.length - MAX_STRING} chars]` : value
+        return this.redactString(text)
+      }
+      case 'number':
+      case 'boolean':
+      case 'undefined':
+        return value
+      case 'bigint':
+        return value.toString()
+      case 'symbol':
+        return value.toString()
+      case 'function':
+        return `[Function ${value.name || 'anonymous'}]`
+    }
+    if (value === null) return null
+    const object = value as object
+    if (ancestors.includes(object)) return '[Circular]'
+    if (depth >= MAX_DEPTH) return '[Max depth]'
+    if (object instanceof Error) return this.errorToObject(object, depth, ancestors)
+    if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object
+    if (ArrayBuffer.isView(object)) return `[${object.constructor.name} ${object.byteLength} bytes]`
+    ancestors.push(object)
+    try {
+      if (Array.isArray(object)) return this.walkArray(object, depth, ancestors)
+      const toJSON = (object as { toJSON?: unknown }).toJSON
+      if (typeof toJSON === 'function') return this.walk(toJSON.call(object), depth + 1, ancestors)
+      return this.walkObject(object as Record<string, unknown>, depth, ancestors)
+    } catch (err) {
+      return `[Unserializable: ${describeError(err)}]`
+    } finally {
+      ancestors.pop()
+    }
+  }
+
+  private walkArray (array: unknown[], depth: number, ancestors: object[]): unknown {
+    const length = Math.min(array.length, MAX_ITEMS)
+    let copy: unknown[] | undefined
+    for (let i = 0; i < length; i++) {
+      const item = array[i]
+      const safe = this.walk(item, depth + 1, ancestors)
+      if (safe !== item && copy === undefined) copy = array.slice(0, i)
+      if (copy !== undefined) copy.push(safe)
+    }
+    if (array.length > length) {
+      copy ??= array.slice(0, length)
+      copy.push(`[${array.length - length} more items]`)
+    }
+    return copy ?? array
+  }
+
+  private walkObject (object: Record<string, unknown>, depth: number, ancestors: object[]): unknown {
+    const keys = Object.keys(object)
+    const length = Math.min(keys.length, MAX_KEYS)
+    let copy: Record<string, unknown> | undefined
+    for (let i = 0; i < length; i++) {
+      const key = keys[i]
+      let item: unknown
+      let safe: unknown
+      try {
+        item = object[key]
+        safe = this.isSensitiveKey(key) && item !== undefined && item !== null ? REDACTED : this.walk(item, depth + 1, ancestors)
+      } catch (err) {
+        item = undefined
+        safe = `[Unreadable: ${describeError(err)}]`
+      }
+      // A key can carry a secret too (`{ "Bearer abc": 1 }`).
+      const safeKey = this.redactString(key)
+      if ((safe !== item || safeKey !== key) && copy === undefined) copy = copyKeys(object, keys, i)
+      if (copy !== undefined) copy[safeKey] = safe
+    }
+    if (keys.length > length) {
+      copy ??= copyKeys(object, keys, length)
+      copy['[truncated]'] = `${keys.length - length} more keys`
+    }
+    return copy ?? object
+  }
 }
 
 function copyKeys (object: Record<string, unknown>, keys: string[], count: number): Record<string, unknown> {
   const copy: Record<string, unknown> = {}
   for (let i = 0; i < count; i++) copy[keys[i]] = object[keys[i]]
   return copy
-}
-
-/** An error as a plain record, its own enumerable fields and `cause` chain redacted too. */
-export function errorToObject (error: Error, depth = 0, ancestors: object[] = []): Record<string, unknown> {
-  ancestors.push(error)
-  try {
-    const out: Record<string, unknown> = { type: errorType(error), message: safeString(() => error.message) }
-    const stack = safeString(() => error.stack)
-    if (stack !== '') out.stack = stack
-    for (const key of Object.keys(error)) {
-      if (key === 'message' || key === 'stack') continue
-      let item: unknown
-      try {
-        item = (error as unknown as Record<string, unknown>)[key]
-      } catch (err) {
-        out[key] = `[Unreadable: ${describeError(err)}]`
-        continue
-      }
-      out[key] = isSensitiveKey(key) && item != null ? REDACTED : walk(item, depth + 1, ancestors)
-    }
-    const cause = (error as { cause?: unknown }).cause
-    if (cause !== undefined && !('cause' in out)) out.cause = walk(cause, depth + 1, ancestors)
-    return out
-  } finally {
-    ancestors.pop()
-  }
 }
 
 export function errorType (error: unknown): string {
@@ -184,29 +289,5 @@ function describeError (err: unknown): string {
   }
 }
 
-/** The URL with the values of sensitive query parameters replaced (`?token=[REDACTED]`). */
-export function redactUrl (url: string): string {
-  const q = url.indexOf('?')
-  if (q === -1) return url
-  const query = url.slice(q + 1)
-  let changed = false
-  const parts = query.split('&')
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]
-    const eq = part.indexOf('=')
-    const name = decodeQueryName(eq === -1 ? part : part.slice(0, eq))
-    if (eq !== -1 && isSensitiveKey(name)) {
-      parts[i] = part.slice(0, eq + 1) + REDACTED
-      changed = true
-    }
-  }
-  return changed ? url.slice(0, q + 1) + parts.join('&') : url
-}
-
-function decodeQueryName (name: string): string {
-  try {
-    return decodeURIComponent(name.replace(/\+/g, ' '))
-  } catch {
-    return name
-  }
-}
+/** The rules used where no plugin instance is open (stderr fallback). */
+export const defaultRedactor = new Redactor()

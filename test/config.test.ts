@@ -38,7 +38,12 @@ const EXPECTED_DEFAULTS: ApiLoggingConfig = {
   excludePaths: ['/health', '/favicon.ico'],
   requestIdHeader: 'x-request-id',
   logRequestStart: true,
-  maxBufferBytes: 16777216
+  maxBufferBytes: 16777216,
+  redactKeys: [],
+  redactValues: true,
+  bodyMaxBytes: 8192,
+  maxRecordBytes: 16384,
+  logHeaders: false
 }
 
 function restoreEnv (saved: NodeJS.ProcessEnv): void {
@@ -302,7 +307,7 @@ t.test('every environment variable parses', async (t) => {
       ['false', false], ['FALSE', false], ['False', false], ['0', false], ['no', false], ['NO', false], ['No', false], [' false ', false]
     ]
     const booleanKeys = KEYS.filter((key) => typeof EXPECTED_DEFAULTS[key] === 'boolean')
-    t.same(booleanKeys, ['enableConsoleLogging', 'enableFileLogging', 'enableJsonLogging', 'logRequestBody', 'logResponseBody', 'logRequestStart'])
+    t.same(booleanKeys, ['enableConsoleLogging', 'enableFileLogging', 'enableJsonLogging', 'logRequestBody', 'logResponseBody', 'logRequestStart', 'redactValues', 'logHeaders'])
     for (const key of booleanKeys) {
       for (const [text, value] of spellings) {
         process.env[ENV_NAMES[key]] = text
@@ -419,10 +424,15 @@ t.test('every environment variable parses', async (t) => {
       LOG_EXCLUDE_PATHS: '/ping, /metrics*',
       REQUEST_ID_HEADER: 'x-trace-id',
       LOG_REQUEST_START: 'false',
-      LOG_MAX_BUFFER_BYTES: '131072'
+      LOG_MAX_BUFFER_BYTES: '131072',
+      LOG_REDACT_KEYS: 'tenant_id, X-Internal-Key',
+      LOG_REDACT_VALUES: 'no',
+      LOG_BODY_MAX_BYTES: '1024',
+      LOG_MAX_RECORD_BYTES: '4096',
+      LOG_HEADERS: 'yes'
     })
     const config = loadConfig({ envFile: false })
-    t.strictSame({ ...config, excludePaths: [...config.excludePaths] }, {
+    t.strictSame({ ...config, excludePaths: [...config.excludePaths], redactKeys: [...config.redactKeys] }, {
       level: 'CRITICAL',
       logDir: 'elsewhere',
       slowRequestThresholdMs: 0,
@@ -437,7 +447,12 @@ t.test('every environment variable parses', async (t) => {
       excludePaths: ['/ping', '/metrics*'],
       requestIdHeader: 'x-trace-id',
       logRequestStart: false,
-      maxBufferBytes: 131072
+      maxBufferBytes: 131072,
+      redactKeys: ['tenant_id', 'X-Internal-Key'],
+      redactValues: false,
+      bodyMaxBytes: 1024,
+      maxRecordBytes: 4096,
+      logHeaders: true
     })
     for (const key of KEYS) t.notSame(config[key], EXPECTED_DEFAULTS[key], `${ENV_NAMES[key]} was applied`)
   })
@@ -476,7 +491,11 @@ t.test('error messages', async (t) => {
     ['LOG_EXCLUDE_PATHS', '/ok,health', 'must be a comma-separated list of paths, each starting with /'],
     ['REQUEST_ID_HEADER', 'x request id', 'must be an HTTP header name'],
     ['LOG_REQUEST_START', 'enabled', 'must be a boolean: true, false, 1, 0, yes or no'],
-    ['LOG_MAX_BUFFER_BYTES', '65535', 'must be an integer >= 65536']
+    ['LOG_MAX_BUFFER_BYTES', '65535', 'must be an integer >= 65536'],
+    ['LOG_REDACT_VALUES', 'sometimes', 'must be a boolean: true, false, 1, 0, yes or no'],
+    ['LOG_BODY_MAX_BYTES', '100', 'must be an integer >= 256'],
+    ['LOG_MAX_RECORD_BYTES', '1024', 'must be an integer >= 2048'],
+    ['LOG_HEADERS', 'all', 'must be a boolean: true, false, 1, 0, yes or no']
   ]
 
   t.test('each setting names its variable, value, source and what it allows', async (t) => {
@@ -492,10 +511,12 @@ t.test('error messages', async (t) => {
 
   t.test('all of them at once, one line each, in one error', async (t) => {
     for (const [name, value] of badEnv) process.env[name] = value
-    const err = errorOf(t, () => loadConfig({ envFile: false, logDir: '' }))
+    // A list from the environment is always valid; LOG_REDACT_KEYS is made invalid as an option.
+    const err = errorOf(t, () => loadUntyped({ envFile: false, logDir: '', redactKeys: ['tenant', 42] }))
     t.equal(err.code, ERR_INVALID_CONFIG)
     for (const [name, value, allowed] of badEnv) t.match(err.message, `${name}=${JSON.stringify(value)} (from environment) ${allowed}`)
     t.match(err.message, 'option logDir (LOG_DIR)="" must be a non-empty string')
+    t.match(err.message, 'option redactKeys (LOG_REDACT_KEYS)=["tenant",42] must be a comma-separated list of names')
     const lines = err.message.split('\n').slice(1)
     t.equal(lines.length, KEYS.length, 'one line per setting, every setting is invalid')
   })

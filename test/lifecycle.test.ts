@@ -199,11 +199,13 @@ t.test('the default exclusions are /health and /favicon.ico', async (t) => {
   t.same(readJsonLines(logDir), [])
 })
 
-t.test('request bodies: JSON redacted, other types summarised, the app\'s object untouched', async (t) => {
+t.test('request bodies: JSON redacted, text as content, binary summarised, the app\'s object untouched', async (t) => {
   const { app, logDir } = await buildApp(t)
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => done(null, body))
   app.post('/json', async (request) => request.body)
   app.post('/text', async () => 'ok')
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  app.post('/binary', async () => 'ok')
   const payload = { user: 'ana', password: 'hunter2', profile: { Api_Key: 'k-1', tokens: [{ refresh_token: 'r-1' }] }, token_count: 3 }
   const json = await app.inject({ method: 'POST', url: '/json', payload })
   t.same(json.json(), payload, 'the handler saw the real body')
@@ -213,7 +215,10 @@ t.test('request bodies: JSON redacted, other types summarised, the app\'s object
 
   const text = await app.inject({ method: 'POST', url: '/text', payload: 'hello world', headers: { 'content-type': 'text/plain; charset=utf-8' } })
   const [, textEnd] = await linesOf(app, logDir, text.headers['x-request-id'] as string)
-  t.equal(textEnd.request_body, '[text/plain, 11 bytes]')
+  t.equal(textEnd.request_body, 'hello world', 'text bodies are logged as content')
+  const binary = await app.inject({ method: 'POST', url: '/binary', payload: Buffer.from('PK\u0003\u0004 not text'), headers: { 'content-type': 'application/octet-stream' } })
+  const [, binaryEnd] = await linesOf(app, logDir, binary.headers['x-request-id'] as string)
+  t.equal(binaryEnd.request_body, '[application/octet-stream, 13 bytes]', 'binary bodies only by type and size')
   const all = readTextLines(logDir).join('\n') + JSON.stringify(readJsonLines(logDir))
   t.notMatch(all, /hunter2|k-1|r-1/, 'no secret in any file')
 })

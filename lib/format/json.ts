@@ -1,5 +1,5 @@
 import { levelLabel } from '../levels'
-import type { LogRecord } from '../record'
+import { RawJson, type LogRecord } from '../record'
 import { isoTimestamp } from './time'
 import { escapeJson, stringifyJson } from './escape'
 
@@ -22,7 +22,7 @@ function jsonValue (value: unknown): string {
     case 'string': return escapeJson(JSON.stringify(value))
     case 'number': return Number.isFinite(value) ? String(value) : 'null'
     case 'boolean': return value ? 'true' : 'false'
-    default: return value === null ? 'null' : stringifyJson(value)
+    default: return value === null ? 'null' : value instanceof RawJson ? value.json : stringifyJson(value)
   }
 }
 

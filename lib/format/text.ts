@@ -1,5 +1,5 @@
 import { levelLabel } from '../levels'
-import type { LogRecord } from '../record'
+import { RawJson, type LogRecord } from '../record'
 import { localTimestamp } from './time'
 import { escapeText, stringifyJson } from './escape'
 
@@ -11,7 +11,7 @@ function formatValue (value: unknown): string {
     case 'string': return BARE.test(value) ? value : stringifyJson(value)
     case 'number':
     case 'boolean': return String(value)
-    default: return value === null ? 'null' : stringifyJson(value)
+    default: return value === null ? 'null' : value instanceof RawJson ? value.json : stringifyJson(value)
   }
 }
 

@@ -1,6 +1,7 @@
 import { formatJsonLine } from '../format/json'
 import { formatConsoleLine, formatTextLine } from '../format/text'
 import { WARNING } from '../levels'
+import type { Redactor } from '../redact'
 import { ownOrigin } from '../origin'
 import { PLUGIN_LOGGER, type LogRecord } from '../record'
 import { FdDestination, useColour } from './console'
@@ -28,6 +29,8 @@ export interface LogOutputOptions {
   jsonLogBackupDays: number
   maxBufferBytes: number
   now: () => number
+  redactor: Redactor
+  maxRecordBytes: number
 }
 
 const DROP_ORIGIN = ownOrigin('BufferedSink')
@@ -54,6 +57,10 @@ export class LogOutput {
   readonly logDir: string
   /** The clock of this instance (epoch ms). */
   readonly now: () => number
+  /** The redaction rules of this instance. */
+  readonly redactor: Redactor
+  /** Longest record before its largest fields are shortened. */
+  readonly maxRecordBytes: number
   private readonly consoleSink: BufferedSink | null
   private readonly fileSink: BufferedSink | null
   private readonly jsonSink: BufferedSink | null
@@ -63,6 +70,8 @@ export class LogOutput {
     this.minLevel = options.minLevel
     this.logDir = logDir
     this.now = options.now
+    this.redactor = options.redactor
+    this.maxRecordBytes = options.maxRecordBytes
     this.consoleSink = consoleSink
     this.fileSink = fileSink
     this.jsonSink = jsonSink
