@@ -64,6 +64,9 @@ class RequestState extends RequestLogger {
   done = false
   failure: Error | null = null
   responseBody: unknown = undefined
+  // Redacted once, for both lines of the request.
+  path: string | null = null
+  userAgent: string | null | undefined = undefined
 
   constructor (id: string, output: LogOutput, request: FastifyRequest, reply: FastifyReply) {
     super(id, output)
@@ -162,6 +165,19 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     stats: () => output.stats()
   }))
 
+  function pathOf (state: RequestState): string {
+    state.path ??= redactor.redactUrl(truncate(state.request.url, MAX_PATH))
+    return state.path
+  }
+
+  function userAgentOf (state: RequestState): string | null {
+    if (state.userAgent === undefined) {
+      const agent = state.request.headers['user-agent']
+      state.userAgent = typeof agent === 'string' ? redactor.redactString(truncate(agent, MAX_USER_AGENT)) : null
+    }
+    return state.userAgent
+  }
+
   function onRequestLogger (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const id = ensureValidRequestId(request.id, request.raw)
     if (id !== request.id) (request as { id: string }).id = id
@@ -173,9 +189,9 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     if (logStart && !state.excluded) {
       const fields: Record<string, unknown> = {
         method: request.method,
-        path: redactor.redactUrl(truncate(request.url, MAX_PATH)),
+        path: pathOf(state),
         client_ip: request.ip,
-        user_agent: userAgent(request, redactor)
+        user_agent: userAgentOf(state)
       }
       const rejected = rejectedRequestId(request.raw)
       if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected)
@@ -232,7 +248,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     const slow = slowThreshold > 0 && elapsed > slowThreshold
     const level = status >= 500 ? ERROR : status >= 400 ? WARNING : INFO
     if (level < minLevel && !(slow && WARNING >= minLevel)) return
-    const path = redactor.redactUrl(truncate(request.url, MAX_PATH))
+    const path = pathOf(state)
     const method = request.method
     if (slow) emit(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_ORIGIN, state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
     if (level < minLevel) return
@@ -246,7 +262,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
       content_length: Number.isFinite(contentLength) ? contentLength : null,
       slow_request: slow,
       client_ip: request.ip,
-      user_agent: userAgent(request, redactor)
+      user_agent: userAgentOf(state)
     }
     if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
     if (aborted) fields.aborted = true
@@ -291,10 +307,6 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
   })
 }
 
-function userAgent (request: FastifyRequest, redactor: Redactor): string | null {
-  const agent = request.headers['user-agent']
-  return typeof agent === 'string' ? redactor.redactString(truncate(agent, MAX_USER_AGENT)) : null
-}
 
 /** The plugin: register it once, on the root instance. */
 export const apiLoggingPlugin = fp(apiLogging, { fastify: '5.x', name: 'fastify-api-logging' })

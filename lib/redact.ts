@@ -39,19 +39,20 @@ export interface RedactorOptions {
   values?: boolean
 }
 
-// A string is searched only when it contains one of these; most strings fail this one test.
-const MAYBE_SECRET = /bearer|basic|eyJ|\d[\d -]{11,}\d|[=:]/i
-// RFC 6750 bearer tokens; Basic credentials are base64, at least `a:b` long.
-const BEARER = /\b(Bearer)(\s+)[A-Za-z0-9\-._~+/]+=*/gi
-const BASIC = /\b(Basic)(\s+)[A-Za-z0-9+/]{6,}={0,2}/gi
-const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g
-const CARD = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi
-// `name=value` (query strings, form bodies, free text) and `"name": "value"` (JSON in a string).
-const PAIR = /([A-Za-z0-9_.\-[\]]{1,64})=([^&\s#;,'"]*)/g
-// `name: value` in free text ("api_key: sk-123", "Authorization: Basic ...").
-const COLON_PAIR = /([A-Za-z0-9_.-]{1,64})(\s*:\s*)(?!\/\/|Bearer\b|Basic\b)([^\s,;'"]+)/gi
-const QUOTED_PAIR = /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g
+// Secret shapes that need no key name: a string without any of these skips them.
+const SHAPE_HINT = /bearer|basic|eyJ|\d[\d -]{11,}\d|:\/\/[^\s/?#@]*@/i
+// Every shape in one pass (one scan of the string instead of one per shape):
+//  1-2 Bearer token, 3-4 Basic credentials (base64, 6+ chars), 5 JWT, 6 13-19 digit card number,
+//  7 URL with user info, 8-10 `"name": "value"`, 11-13 `name=value` / `name: value`.
+const SECRETS = new RegExp([
+  '\\b(Bearer)(\\s+)[A-Za-z0-9\\-._~+/]+=*',
+  '\\b(Basic)(\\s+)[A-Za-z0-9+/]{6,}={0,2}',
+  '(\\beyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*)',
+  '((?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d-]))',
+  '\\b([a-z][a-z0-9+.-]*:\\/\\/)[^\\s/?#@]+@',
+  '"([^"\\\\]{1,64})"(\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"',
+  '([A-Za-z0-9_.\\-[\\]]{1,64})(=|\\s*:\\s*)(?!\\/\\/|Bearer\\b|Basic\\b)([^&\\s#;,\'"]*)'
+].join('|'), 'gi')
 
 function luhn (digits: string): boolean {
   let sum = 0
@@ -66,6 +67,10 @@ function luhn (digits: string): boolean {
     double = !double
   }
   return sum % 10 === 0
+}
+
+function escapeRegExp (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 function decodeName (name: string): string {
@@ -84,11 +89,16 @@ export class Redactor {
   private readonly names: readonly string[]
   private readonly values: boolean
   private readonly verdicts = new Map<string, boolean>()
+  // Matches wherever a sensitive name could be written, separators allowed between its letters
+  // (`api_key`, `X-Api-Key`): without one, no `name=value` pair in a string can be sensitive.
+  private readonly nameHint: RegExp
 
   constructor (options: RedactorOptions = {}) {
     const extra = (options.keys ?? []).map(normalizeKey).filter((name) => name !== '')
     this.names = options.replaceDefaults === true ? extra : [...DEFAULT_SENSITIVE_KEYS, ...extra]
     this.values = options.values ?? true
+    const spelled = [...this.names, ...SENSITIVE_FRAGMENTS].map((name) => name.split('').map(escapeRegExp).join('[-_.]?'))
+    this.nameHint = spelled.length > 0 ? new RegExp(spelled.join('|'), 'i') : /(?!)/
   }
 
   /** True when a key's value must never be logged: its normalised form equals or ends with a sensitive name. */
@@ -106,19 +116,35 @@ export class Redactor {
 
   /** The string with secrets in known shapes replaced; the same string when there are none. */
   redactString (text: string): string {
-    if (!this.values || !MAYBE_SECRET.test(text)) return text
-    let out = text.replace(BEARER, `$1$2${REDACTED}`)
-    out = out.replace(BASIC, `$1$2${REDACTED}`)
-    out = out.replace(JWT, REDACTED)
-    out = out.replace(CARD, (match) => {
-      const digits = match.replace(/[ -]/g, '')
-      return digits.length >= 13 && digits.length <= 19 && luhn(digits) ? REDACTED : match
+    if (!this.values || (!SHAPE_HINT.test(text) && !this.nameHint.test(text))) return text
+    return this.replaceSecrets(text)
+  }
+
+  private replaceSecrets (text: string): string {
+    const out = text.replace(SECRETS, (match: string, bearer?: string, bearerGap?: string, basic?: string, basicGap?: string,
+      jwt?: string, card?: string, scheme?: string, qName?: string, qColon?: string, qValue?: string,
+      name?: string, separator?: string, value?: string) => {
+      if (bearer !== undefined) return `${bearer}${bearerGap as string}${REDACTED}`
+      if (basic !== undefined) return `${basic}${basicGap as string}${REDACTED}`
+      if (jwt !== undefined) return REDACTED
+      if (card !== undefined) {
+        const digits = card.replace(/[ -]/g, '')
+        return digits.length >= 13 && digits.length <= 19 && luhn(digits) ? REDACTED : match
+      }
+      if (scheme !== undefined) return `${scheme}${REDACTED}@`
+      if (qName !== undefined) {
+        if (this.isSensitiveKey(qName)) return `"${qName}"${qColon as string}"${REDACTED}"`
+        const inner = this.replaceSecrets(qValue as string)
+        return inner === qValue ? match : `"${qName}"${qColon as string}"${inner}"`
+      }
+      if (name !== undefined && value !== undefined && value !== '') {
+        if (value !== REDACTED && this.isSensitiveKey(decodeName(name))) return `${name}${separator as string}${REDACTED}`
+        // A harmless name can still hold a secret in its value (`next=https://u:p@host`).
+        const inner = value === REDACTED ? value : this.replaceSecrets(value)
+        return inner === value ? match : `${name}${separator as string}${inner}`
+      }
+      return match
     })
-    out = out.replace(URL_USERINFO, `$1${REDACTED}@`)
-    out = out.replace(PAIR, (match, name: string) => this.isSensitiveKey(decodeName(name)) ? `${name}=${REDACTED}` : match)
-    out = out.replace(QUOTED_PAIR, (match, name: string, colon: string) => this.isSensitiveKey(name) ? `"${name}"${colon}"${REDACTED}"` : match)
-    out = out.replace(COLON_PAIR, (match, name: string, colon: string, value: string) =>
-      value !== REDACTED && !value.startsWith(REDACTED) && this.isSensitiveKey(name) ? `${name}${colon}${REDACTED}` : match)
     return out === text ? text : out
   }
 
@@ -126,7 +152,7 @@ export class Redactor {
   redactUrl (url: string): string {
     const q = url.indexOf('?')
     let out = url
-    if (q !== -1) {
+    if (q !== -1 && this.nameHint.test(url)) {
       const parts = url.slice(q + 1).split('&')
       let changed = false
       for (let i = 0; i < parts.length; i++) {
@@ -139,7 +165,7 @@ export class Redactor {
       }
       if (changed) out = url.slice(0, q + 1) + parts.join('&')
     }
-    return this.values ? this.redactString(out) : out
+    return this.redactString(out)
   }
 
   /**
@@ -245,8 +271,8 @@ export class Redactor {
         item = undefined
         safe = `[Unreadable: ${describeError(err)}]`
       }
-      // A key can carry a secret too (`{ "Bearer abc": 1 }`).
-      const safeKey = this.redactString(key)
+      // A key can carry a secret too (`{ "Bearer abc": 1 }`); only the shapes are looked for.
+      const safeKey = this.values && SHAPE_HINT.test(key) ? this.replaceSecrets(key) : key
       if ((safe !== item || safeKey !== key) && copy === undefined) copy = copyKeys(object, keys, i)
       if (copy !== undefined) copy[safeKey] = safe
     }
