@@ -87,6 +87,7 @@ function decodeName (name: string): string {
  */
 export class Redactor {
   private readonly names: readonly string[]
+  private readonly fragments: readonly string[]
   private readonly values: boolean
   private readonly verdicts = new Map<string, boolean>()
   // Matches wherever a sensitive name could be written, separators allowed between its letters
@@ -95,9 +96,11 @@ export class Redactor {
 
   constructor (options: RedactorOptions = {}) {
     const extra = (options.keys ?? []).map(normalizeKey).filter((name) => name !== '')
-    this.names = options.replaceDefaults === true ? extra : [...DEFAULT_SENSITIVE_KEYS, ...extra]
+    const replace = options.replaceDefaults === true
+    this.names = replace ? extra : [...DEFAULT_SENSITIVE_KEYS, ...extra]
+    this.fragments = replace ? [] : SENSITIVE_FRAGMENTS
     this.values = options.values ?? true
-    const spelled = [...this.names, ...SENSITIVE_FRAGMENTS].map((name) => name.split('').map(escapeRegExp).join('[-_.]?'))
+    const spelled = [...this.names, ...this.fragments].map((name) => name.split('').map(escapeRegExp).join('[-_.]?'))
     this.nameHint = spelled.length > 0 ? new RegExp(spelled.join('|'), 'i') : /(?!)/
   }
 
@@ -106,7 +109,7 @@ export class Redactor {
     const cached = this.verdicts.get(key)
     if (cached !== undefined) return cached
     const normal = normalizeKey(key)
-    let verdict = SENSITIVE_FRAGMENTS.some((fragment) => normal.includes(fragment))
+    let verdict = this.fragments.some((fragment) => normal.includes(fragment))
     if (!verdict) verdict = this.names.some((name) => normal.endsWith(name))
     // Keys come from request bodies: bound the cache so an attacker cannot grow it without limit.
     if (this.verdicts.size >= KEY_CACHE_LIMIT) this.verdicts.clear()
