@@ -19,8 +19,8 @@ const IPC_TIMEOUT_MS = 30_000
 const KEEP_SCAN_MS = 200
 const EXIT_TIMEOUT_MS = 30_000
 
-const MODES = ['none', 'builtin', 'plugin-prod', 'plugin-dev']
-const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev'])
+const MODES = ['none', 'builtin', 'plugin-prod', 'plugin-dev', 'plugin-dev-keys']
+const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys'])
 const SERVER = path.join(__dirname, 'server.js')
 const RESULTS = path.join(__dirname, 'results.json')
 

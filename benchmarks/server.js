@@ -31,6 +31,7 @@ async function build () {
       })
       break
     case 'plugin-dev':
+    case 'plugin-dev-keys':
       app = Fastify()
       await app.register(apiLogging, {
         logDir,
@@ -39,6 +40,8 @@ async function build () {
         enableJsonLogging: true,
         logRequestBody: true,
         logResponseBody: true,
+        // plugin-dev-keys: the same with value patterns off, to show what they cost.
+        redactValues: mode === 'plugin-dev',
         envFile: false
       })
       break
