@@ -1,6 +1,6 @@
 import { stringifyJson } from './format/escape'
 import { RawJson } from './record'
-import type { Redactor } from './redact'
+import { truncate, type Redactor } from './redact'
 
 /** Header values longer than this are cut in records: a 15 KB header costs a few hundred bytes. */
 export const MAX_HEADER_VALUE = 256
@@ -19,13 +19,6 @@ function isJson (type: string): boolean {
 }
 
 const FORM = 'application/x-www-form-urlencoded'
-
-/** The text cut to `max` bytes (about: UTF-16 units), ending in `…[truncated N bytes]`. */
-export function truncate (text: string, max: number): string {
-  if (text.length <= max) return text
-  const kept = text.slice(0, max)
-  return `${kept}…[truncated ${Buffer.byteLength(text) - Buffer.byteLength(kept)} bytes]`
-}
 
 function summary (type: string, body: unknown): string {
   const name = type === '' ? 'unknown type' : type
@@ -58,25 +51,35 @@ export function bodyForLog (body: unknown, contentType: unknown, redactor: Redac
   const asContent = isJson(type) || type === FORM || type.startsWith('text/')
   if (!asContent || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return summary(type, body)
   if (typeof body !== 'string') return objectForLog(body, redactor, maxBytes)
-  if (isJson(type) && body.length <= MAX_PARSE) {
+  // Structured text too large to parse back is not searched as plain text: a pattern cannot see a
+  // secret nested under a sensitive key, so only its type and size are logged.
+  if ((isJson(type) || type === FORM) && body.length > MAX_PARSE) return summary(type, body)
+  if (isJson(type)) {
     try {
       return objectForLog(JSON.parse(body), redactor, maxBytes)
     } catch {
       // Not JSON after all: logged as text below.
     }
   }
-  if (type === FORM && body.length <= MAX_PARSE) return objectForLog(formToObject(body), redactor, maxBytes)
-  return redactor.redactString(truncate(body, maxBytes))
+  if (type === FORM) return objectForLog(formToObject(body), redactor, maxBytes)
+  return redactor.redactAndTruncate(body, maxBytes)
 }
 
-/** Headers as a record field: values cut, sensitive names and values redacted. */
+/** Headers as a record field: sensitive names and values redacted, then values cut. */
 export function headersForLog (headers: Record<string, unknown>, redactor: Redactor): RawJson {
-  const out: Record<string, unknown> = {}
+  const raw: Record<string, string> = {}
   for (const name of Object.keys(headers)) {
     const value = headers[name]
     if (value === undefined) continue
     const text = Array.isArray(value) ? value.join(', ') : String(value)
-    out[name] = text.length > MAX_HEADER_VALUE ? truncate(text, MAX_HEADER_VALUE) : text
+    // Secrets past 4 × the cap are cut off anyway; the window keeps a 15 KB header cheap.
+    raw[name] = text.length > MAX_HEADER_VALUE * 4 ? text.slice(0, MAX_HEADER_VALUE * 4) : text
   }
-  return new RawJson(stringifyJson(redactor.redact(out)))
+  const safe = redactor.redact(raw) as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const name of Object.keys(safe)) {
+    const value = safe[name]
+    out[name] = typeof value === 'string' && value.length > MAX_HEADER_VALUE ? truncate(value, MAX_HEADER_VALUE, String(headers[name] ?? value)) : value
+  }
+  return new RawJson(stringifyJson(out))
 }

@@ -6,7 +6,7 @@ import { requestStorage, type RequestScope } from './context'
 import { formatConsoleLine } from './format/text'
 import { CRITICAL, DEBUG, ERROR, INFO, TRACE, WARNING } from './levels'
 import { FRAMEWORK_ORIGIN, callerOrigin } from './origin'
-import { RECORD_KEYS, RawJson, capFields, type LogRecord, type Origin } from './record'
+import { RECORD_KEYS, RawJson, capRecord, type LogRecord, type Origin } from './record'
 import { stringifyJson } from './format/escape'
 import { defaultRedactor, errorType, type Redactor } from './redact'
 import type { LogOutput } from './sinks'
@@ -17,6 +17,7 @@ export const REQUEST_LOGGER = 'app'
 export const API_CALL_LOGGER = 'api_call'
 
 const MAX_MESSAGE = 8192
+const MAX_LOGGER_NAME = 128
 const DEFAULT_MAX_RECORD = 16384
 
 const kOutput = Symbol('fastify-api-logging.output')
@@ -67,13 +68,15 @@ export function emitCall (output: LogOutput | null, level: number, logger: strin
       if (err instanceof Error) error = err
     }
   }
+  const redactor = output !== null ? output.redactor : defaultRedactor
   let message: string
   const template = args[rest]
   if (template === undefined) {
     const msg = object?.msg
     message = typeof msg === 'string' ? msg : error !== null ? safeMessage(error) : ''
   } else if (args.length > rest + 1) {
-    message = format(template, ...args.slice(rest + 1))
+    // Objects are redacted before util.format inspects them into the message (`%s`, `%o`, extra args).
+    message = format(template, ...args.slice(rest + 1).map((arg) => arg !== null && typeof arg === 'object' ? redactor.redact(arg) : arg))
   } else {
     message = typeof template === 'string' ? template : format(template)
   }
@@ -87,7 +90,6 @@ export function emitCall (output: LogOutput | null, level: number, logger: strin
       merged[key] = object[key]
     }
   }
-  const redactor = output !== null ? output.redactor : defaultRedactor
   if (error !== null) {
     merged ??= {}
     merged.exception_type = errorType(error)
@@ -96,16 +98,16 @@ export function emitCall (output: LogOutput | null, level: number, logger: strin
     const cause = (error as { cause?: unknown }).cause
     if (cause !== undefined) merged.exception_cause = cause
   }
-  const cappedMessage = redactor.redactString(message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) + `…[truncated ${message.length - MAX_MESSAGE} chars]` : message)
   const [fields, boundId] = toFields(merged, redactor)
+  const capped = capRecord(redactor.redactAndTruncate(message, MAX_MESSAGE), fields, output !== null ? output.maxRecordBytes : DEFAULT_MAX_RECORD)
   const record: LogRecord = {
     time: output !== null ? output.now() : Date.now(),
     level,
     logger,
-    message: cappedMessage,
+    message: capped.message,
     origin,
     requestId: requestId ?? boundId,
-    fields: fields === null ? null : capFields(fields, cappedMessage.length, output !== null ? output.maxRecordBytes : DEFAULT_MAX_RECORD)
+    fields: capped.fields
   }
   if (output !== null) output.emit(record)
   else writeToStderr(record)
@@ -198,7 +200,7 @@ export function getLogger (name: string): pino.Logger {
   let logger = namedLoggers.get(name)
   if (logger === undefined) {
     logger = root.child({})
-    ;(logger as unknown as Record<symbol, unknown>)[kLoggerName] = String(name)
+    ;(logger as unknown as Record<symbol, unknown>)[kLoggerName] = String(name).slice(0, MAX_LOGGER_NAME)
     namedLoggers.set(name, logger)
   }
   return logger

@@ -8,8 +8,8 @@ import { loadConfig, type ApiLoggingConfig, type LoadConfigOptions } from './con
 import { ERROR, INFO, LEVEL_VALUES, WARNING } from './levels'
 import { RequestLogger, activateOutput, deactivateOutput } from './logger'
 import { ownOrigin } from './origin'
-import { PLUGIN_LOGGER, capFields, type LogRecord } from './record'
-import { bodyForLog, headersForLog, truncate } from './bodies'
+import { PLUGIN_LOGGER, capRecord, type LogRecord } from './record'
+import { bodyForLog, headersForLog } from './bodies'
 import { Redactor, errorType } from './redact'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
 import { LogOutput, type ApiLoggingStats } from './sinks'
@@ -51,6 +51,7 @@ const MAX_PATH = 2048
 const MAX_USER_AGENT = 256
 const MAX_EXCEPTION_MESSAGE = 2048
 const MAX_STACK = 8192
+const MAX_REJECTED_ID = 128
 
 const kState = Symbol('fastify-api-logging.request')
 
@@ -157,7 +158,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
       { fastify_request_id_header: String(fastify.initialConfig.requestIdHeader) })
   }
 
-  fastify.setGenReqId(createRequestIdGenerator(header))
+  fastify.setGenReqId(createRequestIdGenerator(header, redactor))
   fastify.decorateRequest(kState, null)
   fastify.decorate('apiLogging', Object.freeze({
     config,
@@ -166,20 +167,20 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
   }))
 
   function pathOf (state: RequestState): string {
-    state.path ??= redactor.redactUrl(truncate(state.request.url, MAX_PATH))
+    state.path ??= redactor.redactAndTruncateUrl(state.request.url, MAX_PATH)
     return state.path
   }
 
   function userAgentOf (state: RequestState): string | null {
     if (state.userAgent === undefined) {
       const agent = state.request.headers['user-agent']
-      state.userAgent = typeof agent === 'string' ? redactor.redactString(truncate(agent, MAX_USER_AGENT)) : null
+      state.userAgent = typeof agent === 'string' ? redactor.redactAndTruncate(agent, MAX_USER_AGENT) : null
     }
     return state.userAgent
   }
 
   function onRequestLogger (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const id = ensureValidRequestId(request.id, request.raw)
+    const id = ensureValidRequestId(request.id, request.raw, redactor)
     if (id !== request.id) (request as { id: string }).id = id
     reply.header(header, id)
     const state = new RequestState(id, output, request, reply)
@@ -194,7 +195,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
         user_agent: userAgentOf(state)
       }
       const rejected = rejectedRequestId(request.raw)
-      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected)
+      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected).slice(0, MAX_REJECTED_ID)
       emit(INFO, `API Request: ${request.method} ${fields.path as string}`, START_ORIGIN, id, fields)
       state.startLogged = true
     }
@@ -269,14 +270,14 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     const error = state.failure
     if (error !== null) {
       fields.exception_type = errorType(error)
-      fields.exception_message = redactor.redactString(truncate(String(error.message), MAX_EXCEPTION_MESSAGE))
+      fields.exception_message = redactor.redactAndTruncate(String(error.message), MAX_EXCEPTION_MESSAGE)
       const code = (error as { code?: unknown }).code
       if (typeof code === 'string') fields.exception_code = code
-      if (status >= 500) fields.exception = redactor.redactString(truncate(String(error.stack ?? ''), MAX_STACK))
+      if (status >= 500) fields.exception = redactor.redactAndTruncate(String(error.stack ?? ''), MAX_STACK)
     }
     if (!state.startLogged) {
       const rejected = rejectedRequestId(request.raw)
-      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected)
+      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected).slice(0, MAX_REJECTED_ID)
     }
     if (logRequestBody) {
       const body = bodyForLog(request.body, request.headers['content-type'], redactor, bodyMaxBytes)
@@ -290,7 +291,8 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     const message = aborted
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
-    emit(level, message, COMPLETION_ORIGIN, state.id, capFields(fields, message.length, maxRecordBytes))
+    const capped = capRecord(message, fields, maxRecordBytes)
+    emit(level, capped.message, COMPLETION_ORIGIN, state.id, capped.fields)
   }
 
   fastify.addHook('onRequest', onRequestLogger)

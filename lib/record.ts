@@ -1,3 +1,5 @@
+import { escapeJson } from './format/escape'
+
 /** Where a line was logged from: the `module`, `function` and `line` fields of every record. */
 export interface Origin {
   readonly module: string
@@ -36,36 +38,65 @@ export class RawJson {
   }
 }
 
-// What a field costs in a JSON line, about: its key, quotes, separators and value.
-function fieldSize (key: string, value: unknown): number {
-  const size = typeof value === 'string' ? value.length + 2 : value instanceof RawJson ? value.json.length : 8
-  return key.length + 4 + size
-}
-
-const FIXED_PART = 400
+// The record's own keys and values (timestamp, level, logger, origin, request id) and separators.
+const FIXED_PART = 512
 const SHORTEST = 64
 
+function serialisedBytes (value: unknown): number {
+  if (value instanceof RawJson) return Buffer.byteLength(value.json)
+  if (typeof value === 'string') return Buffer.byteLength(escapeJson(JSON.stringify(value)))
+  return 24
+}
+
+function shorten (value: unknown, bytes: number, allowed: number): string | undefined {
+  const text = typeof value === 'string' ? value : value instanceof RawJson ? value.json : undefined
+  if (text === undefined || text.length <= SHORTEST) return undefined
+  // Escapes and multi-byte characters make bytes outgrow characters: scale, then the caller re-measures.
+  const keep = Math.max(SHORTEST, Math.floor(text.length * (allowed / bytes)) - 40)
+  return keep >= text.length ? undefined : text.slice(0, keep) + `…[truncated ${text.length - keep} chars]`
+}
+
 /**
- * Shortens the largest fields until the record fits in `maxBytes`, so one oversized value never
- * makes a shipper drop (or split) the whole line. A shortened value becomes a string ending in
- * `…[truncated N chars]`. Returns the fields unchanged when they fit.
+ * Keeps a record's JSON line within `maxBytes` by shortening its largest parts (message included),
+ * so one oversized value never makes a shipper drop or split the line. Measured in serialised
+ * bytes (escapes and multi-byte characters counted) only when a cheap bound says it might not fit.
  */
-export function capFields (fields: Record<string, unknown>, messageLength: number, maxBytes: number): Record<string, unknown> {
-  let total = FIXED_PART + messageLength
-  for (const key in fields) total += fieldSize(key, fields[key])
-  if (total <= maxBytes) return fields
-  const capped = { ...fields }
-  const bySize = Object.keys(capped).sort((a, b) => fieldSize(b, capped[b]) - fieldSize(a, capped[a]))
-  for (const key of bySize) {
-    if (total <= maxBytes) break
-    const value = capped[key]
-    const text = typeof value === 'string' ? value : value instanceof RawJson ? value.json : undefined
-    if (text === undefined || text.length <= SHORTEST) continue
-    const keep = Math.max(SHORTEST, text.length - (total - maxBytes) - 40)
-    if (keep >= text.length) continue
-    const shortened = text.slice(0, keep) + `…[truncated ${text.length - keep} chars]`
-    total += fieldSize(key, shortened) - fieldSize(key, value)
-    capped[key] = shortened
+export function capRecord (message: string, fields: Record<string, unknown> | null, maxBytes: number): { message: string, fields: Record<string, unknown> | null } {
+  // Every character serialises to at most 6 bytes (`\u001b`): below that bound it fits, unmeasured.
+  let chars = message.length
+  if (fields !== null) {
+    for (const key in fields) {
+      const value = fields[key]
+      chars += key.length + (typeof value === 'string' ? value.length : value instanceof RawJson ? value.json.length : 24)
+    }
   }
-  return capped
+  if (FIXED_PART + chars * 6 <= maxBytes) return { message, fields }
+
+  const parts = new Map<string, unknown>()
+  parts.set('', message)
+  if (fields !== null) for (const key in fields) parts.set(key, fields[key])
+  const sizes = new Map<string, number>()
+  let total = FIXED_PART
+  for (const [key, value] of parts) {
+    const size = Buffer.byteLength(key) + 4 + serialisedBytes(value)
+    sizes.set(key, size)
+    total += size
+  }
+  for (let round = 0; total > maxBytes && round < parts.size * 3; round++) {
+    let largest = ''
+    for (const [key, size] of sizes) if (size > (sizes.get(largest) ?? 0)) largest = key
+    const size = sizes.get(largest) as number
+    const shortened = shorten(parts.get(largest), size, Math.max(SHORTEST, size - (total - maxBytes)))
+    if (shortened === undefined) {
+      sizes.set(largest, 0)
+      continue
+    }
+    const newSize = Buffer.byteLength(largest) + 4 + serialisedBytes(shortened)
+    total += newSize - size
+    parts.set(largest, shortened)
+    sizes.set(largest, newSize)
+  }
+  const capped: Record<string, unknown> = {}
+  for (const [key, value] of parts) if (key !== '') capped[key] = value
+  return { message: parts.get('') as string, fields: fields === null ? null : capped }
 }

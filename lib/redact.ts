@@ -41,18 +41,28 @@ export interface RedactorOptions {
 
 // Secret shapes that need no key name: a string without any of these skips them.
 const SHAPE_HINT = /bearer|basic|eyJ|\d[\d -]{11,}\d|:\/\/[^\s/?#@]*@/i
-// Every shape in one pass (one scan of the string instead of one per shape):
-//  1-2 Bearer token, 3-4 Basic credentials (base64, 6+ chars), 5 JWT, 6 13-19 digit card number,
-//  7 URL with user info, 8-10 `"name": "value"`, 11-13 `name=value` / `name: value`.
-const SECRETS = new RegExp([
+const PAIR_HINT = /[=:]/
+const JWT_SHAPE = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/
+// Shapes found in one pass (one scan of the string instead of one per shape):
+//  1-2 Bearer token, 3-4 Basic credentials (base64, 6+ chars), 5 JWT, 6 13-19 digit card number
+//  (not inside a longer run of letters, digits or dashes: hex ids are not cards), 7 URL user info.
+// Each Redactor appends its `"name": value` and `name=value` / `name: value` rules, built from its
+// sensitive names so that a harmless pair is never consumed (and cannot hide what follows it).
+const SHAPES = [
   '\\b(Bearer)(\\s+)[A-Za-z0-9\\-._~+/]+=*',
   '\\b(Basic)(\\s+)[A-Za-z0-9+/]{6,}={0,2}',
   '(\\beyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*)',
-  '((?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d-]))',
-  '\\b([a-z][a-z0-9+.-]*:\\/\\/)[^\\s/?#@]+@',
-  '"([^"\\\\]{1,64})"(\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"',
-  '([A-Za-z0-9_.\\-[\\]]{1,64})(=|\\s*:\\s*)(?!\\/\\/|Bearer\\b|Basic\\b)([^&\\s#;,\'"]*)'
-].join('|'), 'gi')
+  '((?<![0-9A-Za-z-])\\d(?:[ -]?\\d){12,18}(?![0-9A-Za-z-]))',
+  '\\b([a-z][a-z0-9+.-]*:\\/\\/)[^\\s/?#@]+@'
+]
+const NAME_CHARS = '[A-Za-z0-9_.\\-\\[\\]]'
+
+/** The text cut to `max` UTF-16 units, ending in `…[truncated N bytes]` (N counted on `whole`). */
+export function truncate (text: string, max: number, whole: string = text): string {
+  if (text.length <= max) return text
+  const kept = text.slice(0, max)
+  return `${kept}…[truncated ${Buffer.byteLength(whole) - Buffer.byteLength(kept)} bytes]`
+}
 
 function luhn (digits: string): boolean {
   let sum = 0
@@ -93,6 +103,7 @@ export class Redactor {
   // Matches wherever a sensitive name could be written, separators allowed between its letters
   // (`api_key`, `X-Api-Key`): without one, no `name=value` pair in a string can be sensitive.
   private readonly nameHint: RegExp
+  private readonly secrets: RegExp
 
   constructor (options: RedactorOptions = {}) {
     const extra = (options.keys ?? []).map(normalizeKey).filter((name) => name !== '')
@@ -100,8 +111,33 @@ export class Redactor {
     this.names = replace ? extra : [...DEFAULT_SENSITIVE_KEYS, ...extra]
     this.fragments = replace ? [] : SENSITIVE_FRAGMENTS
     this.values = options.values ?? true
-    const spelled = [...this.names, ...this.fragments].map((name) => name.split('').map(escapeRegExp).join('[-_.]?'))
+    const spell = (name: string): string => name.split('').map(escapeRegExp).join('[-_.]?')
+    const spelled = [...this.names, ...this.fragments].map(spell)
     this.nameHint = spelled.length > 0 ? new RegExp(spelled.join('|'), 'i') : /(?!)/
+    // A sensitive name: one that ends with a name, or contains a fragment, starting at a word edge.
+    const forms: string[] = []
+    if (this.names.length > 0) forms.push(`${NAME_CHARS}*(?:${this.names.map(spell).join('|')})`)
+    if (this.fragments.length > 0) forms.push(`${NAME_CHARS}*(?:${this.fragments.map(spell).join('|')})${NAME_CHARS}*`)
+    const name = forms.length > 0 ? `(?<!${NAME_CHARS})(?:${forms.join('|')})` : '(?!)'
+    this.secrets = new RegExp([
+      ...SHAPES,
+      //  8-10 `"name": "value"` or `"name": 123` (JSON inside a string)
+      `"(${name})"(\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"|-?\\d[\\d.eE+-]*|true|false)`,
+      //  11-13 `name=value`, `name: value`
+      `(${name})(=|\\s*:\\s*)(?!\\/\\/|Bearer\\b|Basic\\b|\\[REDACTED\\])([^&\\s#;,'"]+)`
+    ].join('|'), 'gi')
+  }
+
+  /** True when an incoming request id has the shape of a credential (a JWT): it is not used as an id. */
+  looksLikeCredential (text: string): boolean {
+    return JWT_SHAPE.test(text)
+  }
+
+  /** Redacts, then cuts to `max`: a cut never leaves half a secret that the redaction could not see. */
+  redactAndTruncate (text: string, max: number): string {
+    // Secrets past 4 × max are cut off anyway; looking at them would only cost time.
+    const window = text.length > max * 4 ? text.slice(0, max * 4) : text
+    return truncate(this.redactString(window), max, text)
   }
 
   /** True when a key's value must never be logged: its normalised form equals or ends with a sensitive name. */
@@ -124,9 +160,9 @@ export class Redactor {
   }
 
   private replaceSecrets (text: string): string {
-    const out = text.replace(SECRETS, (match: string, bearer?: string, bearerGap?: string, basic?: string, basicGap?: string,
-      jwt?: string, card?: string, scheme?: string, qName?: string, qColon?: string, qValue?: string,
-      name?: string, separator?: string, value?: string) => {
+    const out = text.replace(this.secrets, (match: string, bearer?: string, bearerGap?: string, basic?: string, basicGap?: string,
+      jwt?: string, card?: string, scheme?: string, qName?: string, qColon?: string, _qValue?: string,
+      name?: string, separator?: string) => {
       if (bearer !== undefined) return `${bearer}${bearerGap as string}${REDACTED}`
       if (basic !== undefined) return `${basic}${basicGap as string}${REDACTED}`
       if (jwt !== undefined) return REDACTED
@@ -135,23 +171,24 @@ export class Redactor {
         return digits.length >= 13 && digits.length <= 19 && luhn(digits) ? REDACTED : match
       }
       if (scheme !== undefined) return `${scheme}${REDACTED}@`
-      if (qName !== undefined) {
-        if (this.isSensitiveKey(qName)) return `"${qName}"${qColon as string}"${REDACTED}"`
-        const inner = this.replaceSecrets(qValue as string)
-        return inner === qValue ? match : `"${qName}"${qColon as string}"${inner}"`
-      }
-      if (name !== undefined && value !== undefined && value !== '') {
-        if (value !== REDACTED && this.isSensitiveKey(decodeName(name))) return `${name}${separator as string}${REDACTED}`
-        // A harmless name can still hold a secret in its value (`next=https://u:p@host`).
-        const inner = value === REDACTED ? value : this.replaceSecrets(value)
-        return inner === value ? match : `${name}${separator as string}${inner}`
-      }
+      if (qName !== undefined) return this.isSensitiveKey(qName) ? `"${qName}"${qColon as string}"${REDACTED}"` : match
+      if (name !== undefined) return this.isSensitiveKey(decodeName(name)) ? `${name}${separator as string}${REDACTED}` : match
       return match
     })
     return out === text ? text : out
   }
 
-  /** A URL (path and query) with sensitive query values and secrets in known shapes replaced. */
+  /** `redactUrl`, then cut to `max`. */
+  redactAndTruncateUrl (url: string, max: number): string {
+    const window = url.length > max * 4 ? url.slice(0, max * 4) : url
+    return truncate(this.redactUrl(window), max, url)
+  }
+
+  /**
+   * A URL (path and query) with sensitive query values and secrets in known shapes replaced. Shapes
+   * are also looked for in the percent-decoded URL; when one is found there, the decoded, redacted
+   * form is logged.
+   */
   redactUrl (url: string): string {
     const q = url.indexOf('?')
     let out = url
@@ -168,7 +205,13 @@ export class Redactor {
       }
       if (changed) out = url.slice(0, q + 1) + parts.join('&')
     }
-    return this.redactString(out)
+    out = this.redactString(out)
+    if (this.values && out.includes('%')) {
+      const decoded = decodeName(out)
+      const safe = this.redactString(decoded)
+      if (safe !== decoded) return safe
+    }
+    return out
   }
 
   /**
@@ -208,10 +251,8 @@ export class Redactor {
 
   private walk (value: unknown, depth: number, ancestors: object[]): unknown {
     switch (typeof value) {
-      case 'string': {
-        const text = value.length > MAX_STRING ? value.slice(0, MAX_STRING) + `…[truncated ${value.length - MAX_STRING} chars]` : value
-        return this.redactString(text)
-      }
+      case 'string':
+        return value.length > MAX_STRING ? this.redactAndTruncate(value, MAX_STRING) : this.redactString(value)
       case 'number':
       case 'boolean':
       case 'undefined':
@@ -275,7 +316,7 @@ export class Redactor {
         safe = `[Unreadable: ${describeError(err)}]`
       }
       // A key can carry a secret too (`{ "Bearer abc": 1 }`); only the shapes are looked for.
-      const safeKey = this.values && SHAPE_HINT.test(key) ? this.replaceSecrets(key) : key
+      const safeKey = this.values && (SHAPE_HINT.test(key) || (PAIR_HINT.test(key) && this.nameHint.test(key))) ? this.replaceSecrets(key) : key
       if ((safe !== item || safeKey !== key) && copy === undefined) copy = copyKeys(object, keys, i)
       if (copy !== undefined) copy[safeKey] = safe
     }
