@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import t, { type Test } from 'tap'
+import { tempDir } from './helpers/app'
+
+const ROOT = resolve(__dirname, '..')
+const MODULES = join(ROOT, 'node_modules')
+
+/**
+ * The package as users get it: `npm pack`, unpacked into a scratch project's node_modules, with
+ * its dependencies (and fastify, TypeScript, @types/node) linked from this repository's install,
+ * so nothing is downloaded.
+ */
+function scratchProject (t: Test): string {
+  const work = tempDir(t, 'api-logging-pack-')
+  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop() as string
+  const project = join(work, 'project')
+  const modules = join(project, 'node_modules')
+  mkdirSync(modules, { recursive: true })
+  execFileSync('tar', ['-xzf', join(work, packed), '-C', modules])
+  renameSync(join(modules, 'package'), join(modules, 'fastify-api-logging'))
+  for (const entry of readdirSync(MODULES)) {
+    if (entry === 'fastify-api-logging' || entry.startsWith('.')) continue
+    symlinkSync(join(MODULES, entry), join(modules, entry))
+  }
+  return project
+}
+
+function files (dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? files(dir, join(prefix, entry.name)) : [join(prefix, entry.name)])
+}
+
+// One consumer body, written in each module system: register, log from a handler and a named
+// logger, answer one request, and check its id reached the JSON file.
+const BODY = `
+  const app = Fastify()
+  await app.register(apiLogging, { logDir: process.argv[2], envFile: false, enableConsoleLogging: false })
+  const db = getLogger('db')
+  app.get('/users/:id', async (request) => {
+    const id: string = request.id
+    request.log.info({ user: (request.params as { id: string }).id }, 'loading user')
+    db.info({ password: 'never-logged' }, 'query done')
+    return { id, same: getRequestId() === id }
+  })
+  const res = await app.inject('/users/7')
+  const stats: number = app.apiLogging.stats().json.lines
+  await app.close()
+  const text = readFileSync(process.argv[2] + '/api_structured.jsonl', 'utf8')
+  const ok = res.json().same === true && text.includes(String(res.headers['x-request-id'])) && !text.includes('never-logged') && stats >= 0
+  console.log(ok ? 'CONSUMER OK' : 'CONSUMER FAILED ' + text)
+`
+
+const TS_CONFIG = {
+  compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'ES2022', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false, esModuleInterop: true },
+  files: ['esm.mts', 'cjs.cts']
+}
+
+t.test('the packed package ships the build only', async (t) => {
+  const project = scratchProject(t)
+  const shipped = files(join(project, 'node_modules', 'fastify-api-logging')).sort()
+  for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts', 'dist/plugin.js']) {
+    t.ok(shipped.includes(file), `ships ${file}`)
+  }
+  t.same(shipped.filter((file) => /^(lib|test|types|benchmarks|examples|scripts)\//.test(file) || file.endsWith('.map') || file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.d.mts')), [], 'no sources, tests, maps or benchmarks')
+})
+
+t.test('TypeScript consumers (ESM and CommonJS) type-check strictly and run', async (t) => {
+  const project = scratchProject(t)
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(TS_CONFIG))
+  const imports = "import Fastify from 'fastify'\nimport { readFileSync } from 'node:fs'\nimport apiLogging, { getLogger, getRequestId } from 'fastify-api-logging'\n"
+  const misuse = `
+// @ts-expect-error a misspelled option is a type error
+void Fastify().register(apiLogging, { levle: 'debug' })
+// @ts-expect-error so is a wrong type
+void Fastify().register(apiLogging, { logFileMaxBytes: '10MB' })
+`
+  writeFileSync(join(project, 'esm.mts'), `${imports}${misuse}\nawait (async () => {${BODY}})()\n`)
+  writeFileSync(join(project, 'cjs.cts'), `${imports}${misuse}\nvoid (async () => {${BODY}})()\n`)
+  const tsc = join(MODULES, 'typescript', 'bin', 'tsc')
+  t.doesNotThrow(() => execFileSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' }), 'tsc finds no error (and every @ts-expect-error is one)')
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const logDir = tempDir(t)
+    const out = execFileSync(process.execPath, [join(project, 'out', file), logDir], { cwd: project, encoding: 'utf8' })
+    t.match(out, /^CONSUMER OK$/m, `${file} runs`)
+  }
+})
+
+t.test('plain JavaScript consumers: require() and import', async (t) => {
+  const project = scratchProject(t)
+  const js = BODY.replace('const id: string = request.id', 'const id = request.id').replace('(request.params as { id: string }).id', 'request.params.id').replace('const stats: number', 'const stats')
+  writeFileSync(join(project, 'plain.cjs'), `const Fastify = require('fastify')\nconst { readFileSync } = require('node:fs')\nconst apiLogging = require('fastify-api-logging')\nconst { getLogger, getRequestId } = apiLogging\n;(async () => {${js}})()\n`)
+  writeFileSync(join(project, 'plain.mjs'), `import Fastify from 'fastify'\nimport { readFileSync } from 'node:fs'\nimport apiLogging, { getLogger, getRequestId } from 'fastify-api-logging'\n${js}\n`)
+  for (const file of ['plain.cjs', 'plain.mjs']) {
+    const out = execFileSync(process.execPath, [join(project, file), tempDir(t)], { cwd: project, encoding: 'utf8' })
+    t.match(out, /^CONSUMER OK$/m, `${file} runs`)
+  }
+})
+
+t.test('Are The Types Wrong finds no problem for import or require consumers', async (t) => {
+  const attw = join(MODULES, '@arethetypeswrong', 'cli', 'dist', 'index.js')
+  let output = ''
+  try {
+    output = execFileSync(process.execPath, [attw, '--pack', ROOT, '--format', 'json'], { cwd: ROOT, encoding: 'utf8' })
+  } catch (err) {
+    output = String((err as { stdout?: string }).stdout ?? err)
+  }
+  const report = JSON.parse(output) as { problems: Record<string, unknown> }
+  t.same(report.problems, {}, 'no problems')
+})
