@@ -45,6 +45,7 @@ export const ApiLoggingConfigSchema = Type.Object({
 
 /** The resolved configuration: every setting present, validated, defaults applied. */
 export type ApiLoggingConfig = Static<typeof ApiLoggingConfigSchema>
+/** The name of one setting, as in `ENV_NAMES` and the register options. */
 export type ApiLoggingConfigKey = keyof ApiLoggingConfig
 
 /** The environment variable behind each setting. */
@@ -73,9 +74,142 @@ export const ENV_NAMES: Readonly<Record<ApiLoggingConfigKey, string>> = {
 
 type LevelInput = ApiLoggingConfig['level'] | Lowercase<ApiLoggingConfig['level']> | 'warn' | 'fatal' | 'WARN' | 'FATAL'
 
-/** Register options: any setting, in camelCase; each one overrides its environment variable. */
-export type ApiLoggingSettings = Partial<Omit<ApiLoggingConfig, 'level'> & { level: LevelInput }>
+/**
+ * Register options: any setting, in camelCase; each one overrides its environment variable
+ * (named under each one). The defaults live in `ApiLoggingConfigSchema`; a test checks that
+ * the `@defaultValue` tags below agree with it.
+ */
+export interface ApiLoggingSettings {
+  /**
+   * Lowest level written to every sink: DEBUG, INFO, WARNING, ERROR, CRITICAL, or pino's trace/debug/info/warn/error/fatal/silent, in any case.
+   * Environment variable: `LOG_LEVEL`.
+   * @defaultValue "INFO"
+   */
+  level?: LevelInput
+  /**
+   * Directory of `api.log` and `api_structured.jsonl`; created when missing.
+   * Environment variable: `LOG_DIR`.
+   * @defaultValue "logs"
+   */
+  logDir?: string
+  /**
+   * Requests slower than this (ms) get a WARNING line and `slow_request: true`; 0 turns the check off.
+   * Environment variable: `SLOW_REQUEST_THRESHOLD_MS`.
+   * @defaultValue 1000
+   */
+  slowRequestThresholdMs?: number
+  /**
+   * Human-readable lines on stdout.
+   * Environment variable: `ENABLE_CONSOLE_LOGGING`.
+   * @defaultValue true
+   */
+  enableConsoleLogging?: boolean
+  /**
+   * Human-readable lines in `api.log`, rotated by size.
+   * Environment variable: `ENABLE_FILE_LOGGING`.
+   * @defaultValue true
+   */
+  enableFileLogging?: boolean
+  /**
+   * JSON lines in `api_structured.jsonl`, rotated daily (UTC).
+   * Environment variable: `ENABLE_JSON_LOGGING`.
+   * @defaultValue true
+   */
+  enableJsonLogging?: boolean
+  /**
+   * Add the (redacted) request body to the completion line.
+   * Environment variable: `LOG_REQUEST_BODY`.
+   * @defaultValue true
+   */
+  logRequestBody?: boolean
+  /**
+   * Add the (redacted) response body to the completion line.
+   * Environment variable: `LOG_RESPONSE_BODY`.
+   * @defaultValue false
+   */
+  logResponseBody?: boolean
+  /**
+   * Size at which `api.log` rotates (at least 1024).
+   * Environment variable: `LOG_FILE_MAX_BYTES`.
+   * @defaultValue 10485760
+   */
+  logFileMaxBytes?: number
+  /**
+   * Rotated `api.log.N` files kept (1 to 999).
+   * Environment variable: `LOG_FILE_BACKUP_COUNT`.
+   * @defaultValue 10
+   */
+  logFileBackupCount?: number
+  /**
+   * Days of rotated JSON files kept.
+   * Environment variable: `JSON_LOG_BACKUP_DAYS`.
+   * @defaultValue 30
+   */
+  jsonLogBackupDays?: number
+  /**
+   * Paths never logged (exact, or a prefix ending in `*`); they still get their request id header.
+   * Environment variable: `LOG_EXCLUDE_PATHS`.
+   * @defaultValue ["/health","/favicon.ico"]
+   */
+  excludePaths?: readonly string[]
+  /**
+   * Header read for an incoming request id and set on every response.
+   * Environment variable: `REQUEST_ID_HEADER`.
+   * @defaultValue "x-request-id"
+   */
+  requestIdHeader?: string
+  /**
+   * Write an "API Request" line on arrival; false keeps only the completion line.
+   * Environment variable: `LOG_REQUEST_START`.
+   * @defaultValue true
+   */
+  logRequestStart?: boolean
+  /**
+   * Bytes each sink may queue while its destination is slow; lines past it are dropped and counted.
+   * Environment variable: `LOG_MAX_BUFFER_BYTES`.
+   * @defaultValue 16777216
+   */
+  maxBufferBytes?: number
+  /**
+   * Sensitive key names added to the built-in ones (any case and separators).
+   * Environment variable: `LOG_REDACT_KEYS`.
+   * @defaultValue []
+   */
+  redactKeys?: readonly string[]
+  /**
+   * Search strings for secrets in known shapes (Bearer/Basic credentials, JWTs, card numbers, URL passwords, key=value pairs).
+   * Environment variable: `LOG_REDACT_VALUES`.
+   * @defaultValue true
+   */
+  redactValues?: boolean
+  /**
+   * Logged request and response bodies are cut to this size.
+   * Environment variable: `LOG_BODY_MAX_BYTES`.
+   * @defaultValue 8192
+   */
+  bodyMaxBytes?: number
+  /**
+   * A record longer than this has its largest fields shortened, so a shipper's line limit never drops it.
+   * Environment variable: `LOG_MAX_RECORD_BYTES`.
+   * @defaultValue 16384
+   */
+  maxRecordBytes?: number
+  /**
+   * Add the (redacted) request and response headers to the completion line.
+   * Environment variable: `LOG_HEADERS`.
+   * @defaultValue false
+   */
+  logHeaders?: boolean
+}
 
+// The settings interface and the schema must name the same settings with compatible types.
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : never) : never
+const settingsMatchSchema: SameKeys<ApiLoggingSettings, ApiLoggingConfig> = true
+const configFitsSettings: Omit<ApiLoggingConfig, 'level'> extends Omit<Required<ApiLoggingSettings>, 'level'> ? true : never = true
+void settingsMatchSchema
+void configFitsSettings
+
+/** What `loadConfig` takes: the settings, plus where to find the dotenv file. */
 export interface LoadConfigOptions extends ApiLoggingSettings {
   /**
    * Path of the dotenv file read for settings missing from the environment; false skips it.

@@ -1,5 +1,6 @@
 /** Canonical level names, as accepted in `LOG_LEVEL` after case folding and aliasing. */
 export const LEVEL_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL', 'SILENT'] as const
+/** A canonical level name, as `config.level` holds it. */
 export type LevelName = typeof LEVEL_NAMES[number]
 
 /** What users may write in `LOG_LEVEL` / `level`, any case: the Python-style names and pino's. */
