@@ -240,7 +240,12 @@ const FALSE_WORDS = new Set(['false', '0', 'no'])
  * schema's defaults. Throws one `ApiLoggingError` naming every invalid setting.
  */
 export function loadConfig (options: LoadConfigOptions = {}): ApiLoggingConfig {
-  rejectUnknownOptions(options)
+  return resolveConfig(options, [])
+}
+
+/** `loadConfig` for the plugin, whose own register-only options are known too (for the error message). */
+export function resolveConfig (options: LoadConfigOptions, registerOnly: readonly string[]): ApiLoggingConfig {
+  rejectUnknownOptions(options, registerOnly)
   const dotenv = readDotenv(options.envFile)
   const raw: RawSetting[] = []
   const data: Record<string, unknown> = {}
@@ -273,11 +278,11 @@ export function loadConfig (options: LoadConfigOptions = {}): ApiLoggingConfig {
   return Object.freeze(config) as ApiLoggingConfig
 }
 
-function rejectUnknownOptions (options: object): void {
+function rejectUnknownOptions (options: object, registerOnly: readonly string[]): void {
   const unknown = Object.keys(options).filter((name) => !(name in ENV_NAMES) && !LOAD_ONLY_KEYS.has(name))
   if (unknown.length === 0) return
   throw new ApiLoggingError(ERR_INVALID_CONFIG,
-    `Unknown fastify-api-logging option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known options: ${[...SETTING_KEYS, ...LOAD_ONLY_KEYS].join(', ')}`)
+    `Unknown fastify-api-logging option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known options: ${[...SETTING_KEYS, ...LOAD_ONLY_KEYS, ...registerOnly].join(', ')}`)
 }
 
 // An empty variable (`LOG_LEVEL=`) reads as unset, except for lists, where it means "none".

@@ -1,6 +1,6 @@
 import { requestStorage } from './context'
 import { CRITICAL } from './levels'
-import { ownOrigin } from './origin'
+import { LogSite } from './origin'
 import { PLUGIN_LOGGER } from './record'
 import { errorType } from './redact'
 import type { LogOutput } from './sinks'
@@ -11,7 +11,7 @@ import type { LogOutput } from './sinks'
  * unhandled rejection every open output writes what it holds with `fs.writeSync`.
  */
 const watched = new Set<LogOutput>()
-const UNCAUGHT_ORIGIN = ownOrigin('uncaughtExceptionMonitor')
+const UNCAUGHT_SITE = new LogSite('uncaughtExceptionMonitor')
 
 export function watchProcessExit (output: LogOutput): void {
   if (watched.size === 0) {
@@ -43,7 +43,7 @@ function logUncaught (error: unknown, origin: string): void {
       exception: redactor.redactString(isError ? String(error.stack ?? raw) : raw),
       origin
     }
-    output.emit({ time: output.now(), level: CRITICAL, logger: PLUGIN_LOGGER, message: `${title}: ${message}`, origin: UNCAUGHT_ORIGIN, requestId, fields })
+    output.emit({ time: output.now(), level: CRITICAL, logger: PLUGIN_LOGGER, message: `${title}: ${message}`, origin: UNCAUGHT_SITE.origin(), requestId, fields })
   }
 }
 

@@ -95,10 +95,17 @@ export function emitCall (output: LogOutput | null, level: number, logger: strin
     merged.exception_type = errorType(error)
     merged.exception_message = safeMessage(error)
     merged.exception = safeStack(error)
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string' || typeof code === 'number') merged.exception_code = code
     const cause = (error as { cause?: unknown }).cause
     if (cause !== undefined) merged.exception_cause = cause
   }
-  const [fields, boundId] = toFields(merged, redactor)
+  let [fields, boundId] = toFields(merged, redactor)
+  // Inside a request its id wins; a different explicit `request_id` is kept, not lost.
+  if (requestId !== null && boundId !== null && boundId !== requestId) {
+    fields = { ...fields, field_request_id: boundId }
+    boundId = null
+  }
   const capped = capRecord(redactor.redactAndTruncate(message, MAX_MESSAGE), fields, output !== null ? output.maxRecordBytes : DEFAULT_MAX_RECORD)
   const record: LogRecord = {
     time: output !== null ? output.now() : Date.now(),

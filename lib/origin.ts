@@ -88,11 +88,23 @@ export function callerOrigin (): Origin {
 }
 
 /**
- * The origin of the line that calls this, computed once where the plugin's own log statements
- * are defined: their origin never changes, so it is not captured per request.
+ * One of the plugin's own log statements. Its origin (the module and line of the statement that
+ * calls `origin()`) is captured the first time it logs and cached: it never changes, so it is not
+ * captured per request.
  */
-export function ownOrigin (functionName: string): Origin {
-  const site = callSites(ownOrigin)[0]
-  if (site === undefined) return UNKNOWN_ORIGIN
-  return Object.freeze({ ...fromSite(site), function: functionName })
+export class LogSite {
+  private readonly functionName: string
+  private cached: Origin | null = null
+
+  constructor (functionName: string) {
+    this.functionName = functionName
+  }
+
+  origin (): Origin {
+    if (this.cached === null) {
+      const site = callSites(LogSite.prototype.origin)[0]
+      this.cached = site === undefined ? UNKNOWN_ORIGIN : Object.freeze({ ...fromSite(site), function: this.functionName })
+    }
+    return this.cached
+  }
 }

@@ -4,10 +4,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import fp from 'fastify-plugin'
 import { requestStorage } from './context'
 import { unwatchProcessExit, watchProcessExit } from './exit'
-import { loadConfig, type ApiLoggingConfig, type LoadConfigOptions } from './config'
+import { resolveConfig, type ApiLoggingConfig, type LoadConfigOptions } from './config'
 import { ERROR, INFO, LEVEL_VALUES, WARNING } from './levels'
 import { RequestLogger, activateOutput, deactivateOutput } from './logger'
-import { ownOrigin } from './origin'
+import { LogSite } from './origin'
 import { PLUGIN_LOGGER, capRecord, type LogRecord } from './record'
 import { bodyForLog, headersForLog } from './bodies'
 import { Redactor, errorType } from './redact'
@@ -45,6 +45,8 @@ declare module 'fastify' {
   }
 }
 
+// Options of the plugin that are not settings (no environment variable).
+const REGISTER_ONLY: readonly string[] = ['now', 'redactKeysReplaceDefaults']
 // Keys Fastify itself reads from register options; they are not ours to validate.
 const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
 const MAX_PATH = 2048
@@ -80,10 +82,10 @@ class RequestState extends RequestLogger {
 type RequestWithState = FastifyRequest & { [kState]: RequestState | null }
 type ResponseWithState = ServerResponse & { [kState]?: RequestState }
 
-const START_ORIGIN = ownOrigin('onRequestLogger')
-const COMPLETION_ORIGIN = ownOrigin('onResponseClosed')
-const SLOW_ORIGIN = ownOrigin('onResponseClosed')
-const SETUP_ORIGIN = ownOrigin('apiLogging')
+const START_SITE = new LogSite('onRequestLogger')
+const COMPLETION_SITE = new LogSite('onResponseClosed')
+const SLOW_SITE = new LogSite('onResponseClosed')
+const SETUP_SITE = new LogSite('apiLogging')
 
 function compileExclusions (paths: readonly string[]): (path: string) => boolean {
   const exact = new Set(paths.filter((path) => !path.endsWith('*')))
@@ -105,7 +107,7 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
   const { now, redactKeysReplaceDefaults, ...rest } = options
   const settings: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(rest)) if (!REGISTER_KEYS.has(key)) settings[key] = value
-  const config = loadConfig(settings as LoadConfigOptions)
+  const config = resolveConfig(settings as LoadConfigOptions, REGISTER_ONLY)
   const clock = now ?? Date.now
   const minLevel = LEVEL_VALUES[config.level]
   const redactor = new Redactor({ keys: config.redactKeys, replaceDefaults: redactKeysReplaceDefaults === true, values: config.redactValues })
@@ -154,7 +156,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
   }
 
   if (fastify.initialConfig.requestIdHeader) {
-    emit(WARNING, `Fastify's requestIdHeader option is set: incoming ids are still checked, but set REQUEST_ID_HEADER instead`, SETUP_ORIGIN, null,
+    emit(WARNING, `Fastify's requestIdHeader option is set: incoming ids are still checked, but set REQUEST_ID_HEADER instead`, SETUP_SITE.origin(), null,
       { fastify_request_id_header: String(fastify.initialConfig.requestIdHeader) })
   }
 
@@ -196,7 +198,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
       }
       const rejected = rejectedRequestId(request.raw)
       if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected).slice(0, MAX_REJECTED_ID)
-      emit(INFO, `API Request: ${request.method} ${fields.path as string}`, START_ORIGIN, id, fields)
+      emit(INFO, `API Request: ${request.method} ${fields.path as string}`, START_SITE.origin(), id, fields)
       state.startLogged = true
     }
     if (!state.excluded) {
@@ -251,7 +253,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     if (level < minLevel && !(slow && WARNING >= minLevel)) return
     const path = pathOf(state)
     const method = request.method
-    if (slow) emit(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_ORIGIN, state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
+    if (slow) emit(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_SITE.origin(), state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
     if (level < minLevel) return
     const contentLength = Number(reply.getHeader('content-length'))
     const fields: Record<string, unknown> = {
@@ -292,7 +294,7 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
     const capped = capRecord(message, fields, maxRecordBytes)
-    emit(level, capped.message, COMPLETION_ORIGIN, state.id, capped.fields)
+    emit(level, capped.message, COMPLETION_SITE.origin(), state.id, capped.fields)
   }
 
   fastify.addHook('onRequest', onRequestLogger)

@@ -82,13 +82,15 @@ export function capRecord (message: string, fields: Record<string, unknown> | nu
     sizes.set(key, size)
     total += size
   }
+  const settled = new Set<string>()
   for (let round = 0; total > maxBytes && round < parts.size * 3; round++) {
-    let largest = ''
-    for (const [key, size] of sizes) if (size > (sizes.get(largest) ?? 0)) largest = key
+    let largest: string | undefined
+    for (const [key, size] of sizes) if (!settled.has(key) && (largest === undefined || size > (sizes.get(largest) as number))) largest = key
+    if (largest === undefined) break
     const size = sizes.get(largest) as number
     const shortened = shorten(parts.get(largest), size, Math.max(SHORTEST, size - (total - maxBytes)))
     if (shortened === undefined) {
-      sizes.set(largest, 0)
+      settled.add(largest)
       continue
     }
     const newSize = Buffer.byteLength(largest) + 4 + serialisedBytes(shortened)
@@ -96,7 +98,17 @@ export function capRecord (message: string, fields: Record<string, unknown> | nu
     parts.set(largest, shortened)
     sizes.set(largest, newSize)
   }
+  // Many small fields can still be too many: the last ones go, and the record says how many.
+  const keys = [...parts.keys()].filter((key) => key !== '')
+  let dropped = 0
+  while (total > maxBytes && keys.length > 0) {
+    const key = keys.pop() as string
+    total -= sizes.get(key) as number
+    parts.delete(key)
+    dropped++
+  }
   const capped: Record<string, unknown> = {}
   for (const [key, value] of parts) if (key !== '') capped[key] = value
+  if (dropped > 0) capped.fields_truncated = `${dropped} more fields`
   return { message: parts.get('') as string, fields: fields === null ? null : capped }
 }

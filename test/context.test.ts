@@ -161,3 +161,30 @@ t.test('concurrent requests never mix their ids', async (t) => {
   t.equal(steps.length, 180)
   t.ok(steps.every((s) => s.request_id === byN.get(String(s.n))), 'every worker line carries its own request id')
 })
+
+t.test('an explicit request_id inside a request is kept as field_request_id; error codes are kept', async (t) => {
+  const { app, logDir } = await buildApp(t)
+  app.get('/x', async (request) => {
+    request.log.info({ request_id: 'upstream-42' }, 'relayed')
+    getLogger('io').error({ err: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }, 'connect failed')
+    return 'ok'
+  })
+  const res = await app.inject('/x')
+  const lines = await linesOf(app, logDir, res.headers['x-request-id'] as string)
+  t.match(lines.find((l) => l.message === 'relayed'), { request_id: res.headers['x-request-id'], field_request_id: 'upstream-42' })
+  t.match(lines.find((l) => l.message === 'connect failed'), { exception_type: 'Error', exception_message: 'refused', exception_code: 'ECONNREFUSED' })
+})
+
+t.test('the plugin\'s own lines name the line of the statement that logged them', async (t) => {
+  const { app, logDir } = await buildApp(t)
+  app.get('/x', async () => 'ok')
+  const res = await app.inject('/x')
+  const [start, end] = await linesOf(app, logDir, res.headers['x-request-id'] as string)
+  const { readFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  // With source maps on (tap runs with them) the line is the TypeScript source's, else the build's.
+  const lines = (file: string): string[] => readFileSync(join(__dirname, '..', file), 'utf8').split('\n')
+  const at = (line: number): string[] => [lines('lib/plugin.ts')[line - 1], lines('dist/plugin.js')[line - 1]]
+  t.ok(at(start.line).some((text) => /START_SITE\.origin\(\)/.test(text ?? '')), `start line ${start.line} is the API Request statement`)
+  t.ok(at(end.line).some((text) => /COMPLETION_SITE\.origin\(\)/.test(text ?? '')), `completion line ${end.line} is the API Response statement`)
+})

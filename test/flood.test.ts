@@ -212,3 +212,16 @@ t.test('an application log call with a 1 MB message and a 1 MB field', async (t)
     t.ok(lines.records.some((r) => r.logger === 'flood'), `${variant.name}: the named logger line is there too`)
   }
 })
+
+t.test('hundreds of small fields: the record drops the last ones and says how many', async (t) => {
+  const { app, logDir } = await buildApp(t)
+  getLogger('wide').info(Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, 'v'.repeat(60)])), 'many')
+  await app.close()
+  const { readFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const line = readFileSync(join(logDir, 'api_structured.jsonl'), 'utf8').trim()
+  t.ok(Buffer.byteLength(line) <= 16384, `the line is ${Buffer.byteLength(line)} bytes`)
+  const record = JSON.parse(line) as Record<string, unknown>
+  t.match(record.fields_truncated, /^\d+ more fields$/)
+  t.equal(record.k0, 'v'.repeat(60), 'the first fields are kept whole')
+})

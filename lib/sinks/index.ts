@@ -2,7 +2,7 @@ import { formatJsonLine } from '../format/json'
 import { formatConsoleLine, formatTextLine } from '../format/text'
 import { WARNING } from '../levels'
 import type { Redactor } from '../redact'
-import { ownOrigin } from '../origin'
+import { LogSite } from '../origin'
 import { PLUGIN_LOGGER, type LogRecord } from '../record'
 import { FdDestination, useColour } from './console'
 import { ApiLoggingError, ERR_LOG_DIR } from '../errors'
@@ -33,14 +33,14 @@ export interface LogOutputOptions {
   maxRecordBytes: number
 }
 
-const DROP_ORIGIN = ownOrigin('BufferedSink')
+const DROP_SITE = new LogSite('reportDrops')
 function dropRecord (sink: string, dropped: number, time: number): LogRecord {
   return {
     time,
     level: WARNING,
     logger: PLUGIN_LOGGER,
     message: `Log lines dropped: ${dropped} (${sink})`,
-    origin: DROP_ORIGIN,
+    origin: DROP_SITE.origin(),
     requestId: null,
     fields: { dropped_lines: dropped, sink }
   }
