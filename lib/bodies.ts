@@ -1,6 +1,6 @@
 import { stringifyJson } from './format/escape'
 import { RawJson } from './record'
-import { truncate, type Redactor } from './redact'
+import { searchWindow, truncate, type Redactor } from './redact'
 
 /** Header values longer than this are cut in records: a 15 KB header costs a few hundred bytes. */
 export const MAX_HEADER_VALUE = 256
@@ -72,8 +72,7 @@ export function headersForLog (headers: Record<string, unknown>, redactor: Redac
     const value = headers[name]
     if (value === undefined) continue
     const text = Array.isArray(value) ? value.join(', ') : String(value)
-    // Secrets past 4 × the cap are cut off anyway; the window keeps a 15 KB header cheap.
-    raw[name] = text.length > MAX_HEADER_VALUE * 4 ? text.slice(0, MAX_HEADER_VALUE * 4) : text
+    raw[name] = searchWindow(text, MAX_HEADER_VALUE)
   }
   const safe = redactor.redact(raw) as Record<string, unknown>
   const out: Record<string, unknown> = {}

@@ -50,16 +50,3 @@ const LABELS: Record<number, string> = { 10: 'DEBUG', 20: 'DEBUG', 30: 'INFO', 4
 export function levelLabel (value: number): string {
   return LABELS[value] ?? (value >= CRITICAL ? 'CRITICAL' : value >= ERROR ? 'ERROR' : value >= WARNING ? 'WARNING' : value >= INFO ? 'INFO' : 'DEBUG')
 }
-
-/** pino's level name for a canonical level, used to set pino loggers' `level`. */
-export function pinoLevelName (name: LevelName): string {
-  switch (name) {
-    case 'TRACE': return 'trace'
-    case 'DEBUG': return 'debug'
-    case 'INFO': return 'info'
-    case 'WARNING': return 'warn'
-    case 'ERROR': return 'error'
-    case 'CRITICAL': return 'fatal'
-    default: return 'silent'
-  }
-}

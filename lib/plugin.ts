@@ -241,10 +241,11 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     const state = this[kState]
     if (state === undefined || state.done) return
     state.done = true
-    logCompletion(state.request, state.reply, state, !this.writableEnded)
+    logCompletion(state, !this.writableEnded)
   }
 
-  function logCompletion (request: FastifyRequest, reply: FastifyReply, state: RequestState, aborted: boolean): void {
+  function logCompletion (state: RequestState, aborted: boolean): void {
+    const { request, reply } = state
     // 499 is nginx's "client closed request": the client left before any status was sent.
     const status = aborted && !reply.raw.headersSent ? 499 : reply.statusCode
     const elapsed = roundMs(performance.now() - state.startedAt)

@@ -57,6 +57,14 @@ const SHAPES = [
 ]
 const NAME_CHARS = '[A-Za-z0-9_.\\-\\[\\]]'
 
+/**
+ * The part of a value worth searching before it is cut to `max`: secrets past 4 × max are cut off
+ * anyway, and looking at them would only cost time (a 15 KB header stays cheap).
+ */
+export function searchWindow (text: string, max: number): string {
+  return text.length > max * 4 ? text.slice(0, max * 4) : text
+}
+
 /** The text cut to `max` UTF-16 units, ending in `…[truncated N bytes]` (N counted on `whole`). */
 export function truncate (text: string, max: number, whole: string = text): string {
   if (text.length <= max) return text
@@ -135,9 +143,7 @@ export class Redactor {
 
   /** Redacts, then cuts to `max`: a cut never leaves half a secret that the redaction could not see. */
   redactAndTruncate (text: string, max: number): string {
-    // Secrets past 4 × max are cut off anyway; looking at them would only cost time.
-    const window = text.length > max * 4 ? text.slice(0, max * 4) : text
-    return truncate(this.redactString(window), max, text)
+    return truncate(this.redactString(searchWindow(text, max)), max, text)
   }
 
   /** True when a key's value must never be logged: its normalised form equals or ends with a sensitive name. */
@@ -180,8 +186,7 @@ export class Redactor {
 
   /** `redactUrl`, then cut to `max`. */
   redactAndTruncateUrl (url: string, max: number): string {
-    const window = url.length > max * 4 ? url.slice(0, max * 4) : url
-    return truncate(this.redactUrl(window), max, url)
+    return truncate(this.redactUrl(searchWindow(url, max)), max, url)
   }
 
   /**

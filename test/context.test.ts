@@ -143,7 +143,7 @@ t.test('logApiCall logs failures with the exception and rethrows the same error'
 t.test('concurrent requests never mix their ids', async (t) => {
   const { app, logDir } = await buildApp(t, { logRequestStart: false })
   const worker = getLogger('worker')
-  app.get('/work/:n', async (request) => {
+  app.get('/tasks/:n', async (request) => {
     const n = (request.params as { n: string }).n
     for (let step = 0; step < 3; step++) {
       await sleep(Math.floor(Math.random() * 5))
@@ -154,7 +154,7 @@ t.test('concurrent requests never mix their ids', async (t) => {
     await once(emitter, 'done')
     return { n, id: request.id }
   })
-  const results = await Promise.all(Array.from({ length: 60 }, (_, n) => app.inject(`/work/${n}`).then((res) => res.json())))
+  const results = await Promise.all(Array.from({ length: 60 }, (_, n) => app.inject(`/tasks/${n}`).then((res) => res.json())))
   await app.apiLogging.flush()
   const byN = new Map(results.map((r) => [String(r.n), r.id]))
   const steps = readJsonLines(logDir).filter((r) => r.logger === 'worker')

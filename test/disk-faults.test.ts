@@ -29,12 +29,12 @@ t.test('a full disk: requests still answered, the write retried, nothing lost on
   t.teardown(() => { process.off('warning', onWarning) })
 
   const { app, logDir } = await buildApp(t, { logDir: join(disk, 'logs') })
-  app.get('/work/:n', async () => 'ok')
+  app.get('/tasks/:n', async () => 'ok')
   const filler = fill(disk)
 
   const log = getLogger('faults')
   for (let n = 0; n < 50; n++) {
-    const res = await app.inject(`/work/${n}`)
+    const res = await app.inject(`/tasks/${n}`)
     t.equal(res.statusCode, 200, `request ${n} answered on a full disk`)
     log.info({ n }, 'while full')
   }
@@ -55,7 +55,7 @@ t.test('a full disk: requests still answered, the write retried, nothing lost on
   const records = readJsonLines(logDir)
   const ns = new Set(records.filter((r) => r.message === 'while full').map((r) => r.n))
   t.equal(ns.size, 50, 'every line logged while the disk was full is in the JSON file')
-  const responses = new Set(records.filter((r) => r.message.startsWith('API Response: GET /work/')).map((r) => r.path))
+  const responses = new Set(records.filter((r) => r.message.startsWith('API Response: GET /tasks/')).map((r) => r.path))
   t.equal(responses.size, 50, 'and every request\'s completion line')
   t.equal(readTextLines(logDir).filter((line) => line.includes('] while full ')).length >= 50, true, 'and in api.log')
 })

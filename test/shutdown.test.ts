@@ -116,13 +116,13 @@ t.test('SIGTERM handled with app.close(): every answered request is on disk', as
   const port = Number((await server.waitForLine(/^LISTENING (\d+)$/))[1])
 
   // A first wave, all answered before the signal.
-  const first = await Promise.all(Array.from({ length: 100 }, (_, n) => get(port, `/work/${n}`)))
+  const first = await Promise.all(Array.from({ length: 100 }, (_, n) => get(port, `/tasks/${n}`)))
   t.ok(first.every((answer) => answer?.status === 200), 'the first wave is answered')
 
   // A second wave in flight when SIGTERM arrives.
   let answeredInWave = 0
   let signalled = false
-  const second = Array.from({ length: 300 }, (_, n) => get(port, `/work/${100 + n}`).then((answer) => {
+  const second = Array.from({ length: 300 }, (_, n) => get(port, `/tasks/${100 + n}`).then((answer) => {
     if (answer !== null && ++answeredInWave === 20 && !signalled) {
       signalled = true
       server.child.kill('SIGTERM')
@@ -137,12 +137,12 @@ t.test('SIGTERM handled with app.close(): every answered request is on disk', as
   const answered = [...first, ...wave].filter((answer): answer is Answer => answer !== null && answer.status === 200)
   t.ok(answered.length >= 120, `${answered.length} requests answered`)
   const json = jsonLinesOf(logDir)
-  const responses = new Set(json.filter((record) => record.message.startsWith('API Response: GET /work/')).map((record) => record.request_id))
+  const responses = new Set(json.filter((record) => record.message.startsWith('API Response: GET /tasks/')).map((record) => record.request_id))
   const steps = tally(json.filter((record) => record.message === 'work step').map((record) => record.request_id))
   const missing = answered.filter((answer) => !responses.has(answer.requestId))
   t.same(missing, [], 'every answered request has its API Response line in the JSON file')
   t.ok(answered.every((answer) => steps.get(answer.requestId) === 50), 'and all 50 of its handler lines')
-  const textResponses = new Set(textLinesOf(logDir).map((line) => / API Response: GET \/work\/\d+ - 200 request_id=(\S+)/.exec(line)?.[1]))
+  const textResponses = new Set(textLinesOf(logDir).map((line) => / API Response: GET \/tasks\/\d+ - 200 request_id=(\S+)/.exec(line)?.[1]))
   t.same(answered.filter((answer) => !textResponses.has(answer.requestId)), [], 'and its API Response line in api.log')
 })
 

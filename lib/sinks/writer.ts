@@ -22,15 +22,14 @@ export interface SinkStats {
 export interface BufferedSinkOptions {
   /** Bytes a sink may hold before it drops lines. */
   maxBufferBytes: number
-  /** Size of the buffers lines are copied into; a write is at least one of them. */
-  chunkBytes?: number
   /** Largest single write when a backlog has built up. */
   maxWriteBytes?: number
   /** Formats the line written, in this sink's format, once the sink recovers from dropping lines. */
   dropNotice?: (dropped: number) => string
 }
 
-const DEFAULT_CHUNK = 64 * 1024
+// Size of the buffers lines are copied into; a write is at least one of them.
+const CHUNK_BYTES = 64 * 1024
 const DEFAULT_MAX_WRITE = 1024 * 1024
 const FIRST_RETRY_MS = 100
 const LAST_RETRY_MS = 30_000
@@ -83,7 +82,7 @@ export class BufferedSink {
     this.maxBufferBytes = options.maxBufferBytes
     this.maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE
     this.dropNotice = options.dropNotice
-    this.queue = new ChunkQueue(options.chunkBytes ?? DEFAULT_CHUNK)
+    this.queue = new ChunkQueue(CHUNK_BYTES)
   }
 
   /** Queues one complete line; returns false when it was dropped. */
@@ -176,7 +175,7 @@ export class BufferedSink {
     this.queue.append(line)
     this.accepted++
     if (this.inFlight === null && this.destination !== null) {
-      if (this.queue.bytes >= DEFAULT_CHUNK) this.drain()
+      if (this.queue.bytes >= CHUNK_BYTES) this.drain()
       else if (!this.scheduled) {
         this.scheduled = true
         setImmediate(this.onImmediate)
