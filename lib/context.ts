@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { LogOutput } from './sinks'
+import type { LogTarget } from './registry'
 
 /** What the code running for a request can find without being passed anything. */
 export interface RequestScope {
   readonly id: string
-  readonly output: LogOutput
+  /** The plugin instance the request belongs to: its lines go there. */
+  readonly target: LogTarget
 }
 
 export const requestStorage = new AsyncLocalStorage<RequestScope>()

@@ -1,5 +1,10 @@
+import createError from '@fastify/error'
+import { createWarning } from 'process-warning'
+
 /**
- * Errors thrown by fastify-api-logging carry a stable `code`, so callers can match on it.
+ * The base of every error fastify-api-logging throws: match on `code` (`FST_API_LOGGING_…`) or on
+ * `instanceof ApiLoggingError`. The errors themselves are made by `@fastify/error`, as Fastify's
+ * own are.
  */
 export class ApiLoggingError extends Error {
   readonly code: string
@@ -12,6 +17,44 @@ export class ApiLoggingError extends Error {
 }
 
 /** One or more settings are invalid; the message names each variable, its value and what is allowed. */
-export const ERR_INVALID_CONFIG = 'ERR_API_LOGGING_INVALID_CONFIG'
+export const ERR_INVALID_CONFIG = 'FST_API_LOGGING_CONFIG'
 /** The log directory cannot be created or written. */
-export const ERR_LOG_DIR = 'ERR_API_LOGGING_LOG_DIR'
+export const ERR_LOG_DIR = 'FST_API_LOGGING_LOG_DIR'
+/** `getLogger()` or `.child()` was given a pino option this package cannot honour. */
+export const ERR_LOGGER_OPTION = 'FST_API_LOGGING_LOGGER_OPTION'
+/** The code of the process warning emitted when a sink cannot write; the sink retries. */
+export const WARN_WRITE_FAILED = 'FST_API_LOGGING_WRITE_FAILED'
+
+// Messages are built by the callers (they name settings, values and paths), so each error's
+// format is a single `%s`. Registration errors have no HTTP meaning: no status code.
+const Base = ApiLoggingError as unknown as ErrorConstructor
+const ConfigError = createError(ERR_INVALID_CONFIG, '%s', undefined, Base)
+const LogDirError = createError(ERR_LOG_DIR, '%s', undefined, Base)
+const LoggerOptionError = createError(ERR_LOGGER_OPTION, '%s', undefined, Base)
+
+type Cause = { cause: unknown } | undefined
+type Constructor = ReturnType<typeof createError>
+
+function make (Ctor: Constructor, message: string, cause: Cause): ApiLoggingError {
+  return (cause === undefined ? new Ctor(message) : new Ctor(message, cause)) as unknown as ApiLoggingError
+}
+
+export function configError (message: string, cause?: Cause): ApiLoggingError {
+  return make(ConfigError, message, cause)
+}
+
+export function logDirError (message: string, cause?: Cause): ApiLoggingError {
+  return make(LogDirError, message, cause)
+}
+
+export function loggerOptionError (message: string): ApiLoggingError {
+  return make(LoggerOptionError, message, undefined)
+}
+
+/** Emitted on each failed write of a sink: `(sink, destination, reason)`. */
+export const writeFailedWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_WRITE_FAILED,
+  message: '%s sink cannot write %s: %s',
+  unlimited: true
+})

@@ -3,28 +3,35 @@ import { CRITICAL } from './levels'
 import { LogSite } from './origin'
 import { PLUGIN_LOGGER } from './record'
 import { errorType } from './redact'
-import type { LogOutput } from './sinks'
+import { onInstancesChanged, openInstances, type OpenInstance } from './registry'
 
 /**
  * The last moments of a process. rotating-file-stream has no synchronous flush and pino's exit
- * hooks do not reach it (FINDINGS.md), so on `process.exit()`, an uncaught exception or an
- * unhandled rejection every open output writes what it holds with `fs.writeSync`.
+ * hooks do not reach it (docs/operations.md), so on `process.exit()`, an uncaught exception or an
+ * unhandled rejection every open instance writes what it holds with `fs.writeSync`. The hooks are
+ * on the process only while an instance is open.
  */
-const watched = new Set<LogOutput>()
 const UNCAUGHT_SITE = new LogSite('uncaughtExceptionMonitor')
+let watching = false
+let subscribed = false
 
-export function watchProcessExit (output: LogOutput): void {
-  if (watched.size === 0) {
-    process.on('uncaughtExceptionMonitor', logUncaught)
-    process.on('exit', flushAllSync)
-  }
-  watched.add(output)
+/** Keeps the exit hooks on the process while any instance is open; call once per registration. */
+export function watchProcessExit (): void {
+  if (subscribed) return
+  subscribed = true
+  onInstancesChanged(onInstancesChangedForExit)
 }
 
-export function unwatchProcessExit (output: LogOutput): void {
-  if (!watched.delete(output) || watched.size > 0) return
-  process.off('uncaughtExceptionMonitor', logUncaught)
-  process.off('exit', flushAllSync)
+function onInstancesChangedForExit (instances: readonly OpenInstance[]): void {
+  if (instances.length > 0 && !watching) {
+    process.on('uncaughtExceptionMonitor', logUncaught)
+    process.on('exit', flushAllSync)
+    watching = true
+  } else if (instances.length === 0 && watching) {
+    process.off('uncaughtExceptionMonitor', logUncaught)
+    process.off('exit', flushAllSync)
+    watching = false
+  }
 }
 
 // Runs before the process dies of the error (or before a user's 'uncaughtException' handler):
@@ -34,8 +41,8 @@ function logUncaught (error: unknown, origin: string): void {
   const raw = isError ? String(error.message) : String(error)
   const requestId = requestStorage.getStore()?.id ?? null
   const title = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception'
-  for (const output of watched) {
-    const redactor = output.redactor
+  for (const instance of openInstances()) {
+    const redactor = instance.redactor
     const message = redactor.redactString(raw)
     const fields: Record<string, unknown> = {
       exception_type: errorType(error),
@@ -43,10 +50,10 @@ function logUncaught (error: unknown, origin: string): void {
       exception: redactor.redactString(isError ? String(error.stack ?? raw) : raw),
       origin
     }
-    output.emit({ time: output.now(), level: CRITICAL, logger: PLUGIN_LOGGER, message: `${title}: ${message}`, origin: UNCAUGHT_SITE.origin(), requestId, fields })
+    instance.emit({ time: instance.now(), level: CRITICAL, logger: PLUGIN_LOGGER, message: `${title}: ${message}`, origin: UNCAUGHT_SITE.origin(), requestId, fields })
   }
 }
 
 function flushAllSync (): void {
-  for (const output of watched) output.flushSync()
+  for (const instance of openInstances()) instance.flushSync()
 }

@@ -1,16 +1,23 @@
-import { apiLoggingPlugin } from './plugin'
+import { fastifyApiLogging } from './plugin'
 
-export { apiLoggingPlugin }
-export default apiLoggingPlugin
+export { fastifyApiLogging }
+/** The plugin under its earlier name; the same function as `fastifyApiLogging`. */
+export const apiLoggingPlugin = fastifyApiLogging
+export default fastifyApiLogging
 export type { ApiLoggingOptions, ApiLoggingDecorator } from './plugin'
-export { ApiLoggingConfigSchema, ENV_NAMES, loadConfig, allowedValues } from './config'
-export type { ApiLoggingConfig, ApiLoggingConfigKey, ApiLoggingSettings, LoadConfigOptions } from './config'
+export { ApiLoggingConfigSchema, ENV_NAMES } from './settings'
+export type { ApiLoggingConfig, ApiLoggingConfigKey } from './settings'
+export type { ApiLoggingSettings } from './settings.generated'
+export { loadConfig, allowedValues } from './config'
+export type { LoadConfigOptions } from './config'
 export { getRequestId } from './context'
-export { getLogger, logApiCall } from './logger'
-export { ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR } from './errors'
-export type { ApiLoggingStats, SinkStats } from './sinks'
+export { getLogger } from './logger/app-logger'
+export type { ApiLogger, ApiLoggerOptions } from './logger/app-logger'
+export { logApiCall } from './logger/api-call'
+export { ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, WARN_WRITE_FAILED } from './errors'
+export type { ApiLoggingStats, SinkStats } from './sinks/output'
 export type { LevelName } from './levels'
 
 // require('fastify-api-logging') returns the plugin itself, as every @fastify plugin does, with
 // the named exports (and `default`) as its properties.
-module.exports = Object.assign(apiLoggingPlugin, exports)
+module.exports = Object.assign(fastifyApiLogging, exports)

@@ -50,3 +50,14 @@ const LABELS: Record<number, string> = { 10: 'DEBUG', 20: 'DEBUG', 30: 'INFO', 4
 export function levelLabel (value: number): string {
   return LABELS[value] ?? (value >= CRITICAL ? 'CRITICAL' : value >= ERROR ? 'ERROR' : value >= WARNING ? 'WARNING' : value >= INFO ? 'INFO' : 'DEBUG')
 }
+
+/** What the typed `level` option takes: the canonical names, lower case, and pino's `warn`/`fatal`. */
+export type LevelInput = LevelName | Lowercase<LevelName> | 'warn' | 'fatal' | 'WARN' | 'FATAL'
+
+/** pino's name for a minimum level: `info` for 30, `silent` for Infinity. */
+export function pinoLevelOf (minLevel: number): string {
+  if (minLevel === Infinity) return 'silent'
+  return PINO_LABELS[minLevel] ?? 'info'
+}
+
+const PINO_LABELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }

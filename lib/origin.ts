@@ -7,6 +7,7 @@ const OWN_DIR = __dirname
 const PINO_DIR = dirname(require.resolve('pino'))
 const FASTIFY_DIR = dirname(require.resolve('fastify'))
 const DEPTH = 16
+const PLUGIN_MODULE = 'plugin'
 
 export const UNKNOWN_ORIGIN: Origin = Object.freeze({ module: 'unknown', function: '<unknown>', line: 0 })
 /**
@@ -88,9 +89,10 @@ export function callerOrigin (): Origin {
 }
 
 /**
- * One of the plugin's own log statements. Its origin (the module and line of the statement that
- * calls `origin()`) is captured the first time it logs and cached: it never changes, so it is not
- * captured per request.
+ * One of the plugin's own log statements. Its origin is captured the first time it logs and
+ * cached: it never changes, so it is not captured per request. Its `module` is always `plugin`,
+ * whichever file of the package holds the statement, so the plugin's own lines keep one stable
+ * name for filters and dashboards; `function` is the hook that logs, `line` the statement's line.
  */
 export class LogSite {
   private readonly functionName: string
@@ -103,7 +105,7 @@ export class LogSite {
   origin (): Origin {
     if (this.cached === null) {
       const site = callSites(LogSite.prototype.origin)[0]
-      this.cached = site === undefined ? UNKNOWN_ORIGIN : Object.freeze({ ...fromSite(site), function: this.functionName })
+      this.cached = Object.freeze({ module: PLUGIN_MODULE, function: this.functionName, line: site === undefined ? 0 : fromSite(site).line })
     }
     return this.cached
   }

@@ -1,20 +1,24 @@
 import type { ServerResponse } from 'node:http'
-import { performance } from 'node:perf_hooks'
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
+import { resolveConfig, type LoadConfigOptions } from './config'
 import { requestStorage } from './context'
-import { unwatchProcessExit, watchProcessExit } from './exit'
-import { resolveConfig, type ApiLoggingConfig, type LoadConfigOptions } from './config'
-import { ERROR, INFO, LEVEL_VALUES, WARNING } from './levels'
-import { RequestLogger, activateOutput, deactivateOutput } from './logger'
+import { watchProcessExit } from './exit'
+import { ApiLoggingInstance } from './instance'
+import { WARNING } from './levels'
+import { boundLogger, type ApiLogger } from './logger/app-logger'
+import { RequestLogger } from './logger/request-logger'
 import { LogSite } from './origin'
-import { PLUGIN_LOGGER, capRecord, type LogRecord } from './record'
-import { bodyForLog, headersForLog } from './bodies'
-import { Redactor, errorType } from './redact'
+import { PLUGIN_LOGGER } from './record'
+import { addInstance, removeInstance, retireInstance } from './registry'
+import { RequestLines } from './request-lines'
+import { RequestState } from './request-state'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
-import { LogOutput, type ApiLoggingStats } from './sinks'
+import { FASTIFY_REGISTER_KEYS } from './settings'
+import type { ApiLoggingConfig } from './settings'
+import type { ApiLoggingStats } from './sinks/output'
 
-/** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and `now`. */
+/** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and these. */
 export interface ApiLoggingOptions extends LoadConfigOptions {
   /**
    * Use `redactKeys` instead of the built-in sensitive names rather than in addition to them.
@@ -37,6 +41,11 @@ export interface ApiLoggingDecorator {
   flush (): Promise<void>
   /** Lines and bytes written and lines dropped, per sink. */
   stats (): ApiLoggingStats
+  /**
+   * A logger whose lines always go to this registration's sinks, inside or outside a request
+   * (`getLogger` outside a request goes to the newest open registration).
+   */
+  getLogger (name: string): ApiLogger
 }
 
 declare module 'fastify' {
@@ -45,119 +54,63 @@ declare module 'fastify' {
   }
 }
 
-// Options of the plugin that are not settings (no environment variable).
-const REGISTER_ONLY: readonly string[] = ['now', 'redactKeysReplaceDefaults']
-// Keys Fastify itself reads from register options; they are not ours to validate.
-const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
-const MAX_PATH = 2048
-const MAX_USER_AGENT = 256
-const MAX_EXCEPTION_MESSAGE = 2048
-const MAX_STACK = 8192
-const MAX_REJECTED_ID = 128
-
 const kState = Symbol('fastify-api-logging.request')
-
-/** Per-request bookkeeping; it is also the request's `request.log` and its async-context scope. */
-class RequestState extends RequestLogger {
-  readonly request: FastifyRequest
-  readonly reply: FastifyReply
-  readonly startedAt: number
-  excluded = false
-  startLogged = false
-  done = false
-  failure: Error | null = null
-  responseBody: unknown = undefined
-  // Redacted once, for both lines of the request.
-  path: string | null = null
-  userAgent: string | null | undefined = undefined
-
-  constructor (id: string, output: LogOutput, request: FastifyRequest, reply: FastifyReply) {
-    super(id, output)
-    this.request = request
-    this.reply = reply
-    this.startedAt = performance.now()
-  }
-}
+const SETUP_SITE = new LogSite('apiLogging')
 
 type RequestWithState = FastifyRequest & { [kState]: RequestState | null }
 type ResponseWithState = ServerResponse & { [kState]?: RequestState }
 
-const START_SITE = new LogSite('onRequestLogger')
-const COMPLETION_SITE = new LogSite('onResponseClosed')
-const SLOW_SITE = new LogSite('onResponseClosed')
-const SETUP_SITE = new LogSite('apiLogging')
-
-function compileExclusions (paths: readonly string[]): (path: string) => boolean {
-  const exact = new Set(paths.filter((path) => !path.endsWith('*')))
-  const prefixes = paths.filter((path) => path.endsWith('*')).map((path) => path.slice(0, -1))
-  if (exact.size === 0 && prefixes.length === 0) return () => false
-  return (path) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix))
-}
-
-function pathname (url: string): string {
-  const q = url.indexOf('?')
-  return q === -1 ? url : url.slice(0, q)
-}
-
-function roundMs (ms: number): number {
-  return Math.round(ms * 100) / 100
+// The register options without the keys Fastify reads itself (`prefix`, `logLevel`, ...).
+function ownOptions (options: ApiLoggingOptions): LoadConfigOptions {
+  const own: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(options)) if (!FASTIFY_REGISTER_KEYS.has(key)) own[key] = value
+  return own
 }
 
 async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions): Promise<void> {
-  const { now, redactKeysReplaceDefaults, ...rest } = options
-  const settings: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(rest)) if (!REGISTER_KEYS.has(key)) settings[key] = value
-  const config = resolveConfig(settings as LoadConfigOptions, REGISTER_ONLY)
-  const clock = now ?? Date.now
-  const minLevel = LEVEL_VALUES[config.level]
-  const redactor = new Redactor({ keys: config.redactKeys, replaceDefaults: redactKeysReplaceDefaults === true, values: config.redactValues })
-  const output = await LogOutput.open({
-    redactor,
-    maxRecordBytes: config.maxRecordBytes,
-    minLevel,
-    logDir: config.logDir,
-    console: config.enableConsoleLogging,
-    file: config.enableFileLogging,
-    json: config.enableJsonLogging,
-    logFileMaxBytes: config.logFileMaxBytes,
-    logFileBackupCount: config.logFileBackupCount,
-    jsonLogBackupDays: config.jsonLogBackupDays,
-    maxBufferBytes: config.maxBufferBytes,
-    now: clock
+  const config = resolveConfig(ownOptions(options), 'register')
+  const instance = await ApiLoggingInstance.open(config, {
+    now: options.now ?? Date.now,
+    redactKeysReplaceDefaults: options.redactKeysReplaceDefaults === true
   })
-  activateOutput(output)
-  watchProcessExit(output)
+  watchProcessExit()
+  addInstance(instance)
   try {
-    setUp(fastify, config, output, clock)
+    wireHooks(fastify, instance)
   } catch (err) {
-    deactivateOutput(output)
-    unwatchProcessExit(output)
-    await output.close()
+    removeInstance(instance)
+    await instance.output.close()
     throw err
   }
 }
 
-function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogOutput, clock: () => number): void {
-  const minLevel = output.minLevel
-  const redactor = output.redactor
-  const bodyMaxBytes = config.bodyMaxBytes
-  const maxRecordBytes = config.maxRecordBytes
-  const logHeaders = config.logHeaders
+function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): void {
+  const { config, redactor, output } = instance
   const header = config.requestIdHeader.toLowerCase()
-  const isExcluded = compileExclusions(config.excludePaths)
-  const slowThreshold = config.slowRequestThresholdMs
-  const logStart = config.logRequestStart && INFO >= minLevel
-  const logRequestBody = config.logRequestBody
-  const logResponseBody = config.logResponseBody
-
-  function emit (level: number, message: string, origin: LogRecord['origin'], requestId: string | null, fields: Record<string, unknown> | null): void {
-    if (level < minLevel) return
-    output.emit({ time: clock(), level, logger: PLUGIN_LOGGER, message, origin, requestId, fields })
-  }
+  const lines = new RequestLines({
+    redactor,
+    minLevel: instance.minLevel,
+    slowRequestThresholdMs: config.slowRequestThresholdMs,
+    logRequestStart: config.logRequestStart,
+    logRequestBody: config.logRequestBody,
+    logResponseBody: config.logResponseBody,
+    logHeaders: config.logHeaders,
+    bodyMaxBytes: config.bodyMaxBytes,
+    maxRecordBytes: config.maxRecordBytes,
+    excludePaths: config.excludePaths,
+    now: instance.now
+  }, (record) => instance.emit(record))
 
   if (fastify.initialConfig.requestIdHeader) {
-    emit(WARNING, `Fastify's requestIdHeader option is set: incoming ids are still checked, but set REQUEST_ID_HEADER instead`, SETUP_SITE.origin(), null,
-      { fastify_request_id_header: String(fastify.initialConfig.requestIdHeader) })
+    instance.emit({
+      time: instance.now(),
+      level: WARNING,
+      logger: PLUGIN_LOGGER,
+      message: 'Fastify\'s requestIdHeader option is set: incoming ids are still checked, but set REQUEST_ID_HEADER instead',
+      origin: SETUP_SITE.origin(),
+      requestId: null,
+      fields: { fastify_request_id_header: String(fastify.initialConfig.requestIdHeader) }
+    })
   }
 
   fastify.setGenReqId(createRequestIdGenerator(header, redactor))
@@ -165,43 +118,20 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
   fastify.decorate('apiLogging', Object.freeze({
     config,
     flush: () => output.flush(),
-    stats: () => output.stats()
+    stats: () => output.stats(),
+    getLogger: (name: string) => boundLogger(name, instance)
   }))
-
-  function pathOf (state: RequestState): string {
-    state.path ??= redactor.redactAndTruncateUrl(state.request.url, MAX_PATH)
-    return state.path
-  }
-
-  function userAgentOf (state: RequestState): string | null {
-    if (state.userAgent === undefined) {
-      const agent = state.request.headers['user-agent']
-      state.userAgent = typeof agent === 'string' ? redactor.redactAndTruncate(agent, MAX_USER_AGENT) : null
-    }
-    return state.userAgent
-  }
 
   function onRequestLogger (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const id = ensureValidRequestId(request.id, request.raw, redactor)
     if (id !== request.id) (request as { id: string }).id = id
     reply.header(header, id)
-    const state = new RequestState(id, output, request, reply)
+    const state = new RequestState(id, instance, request, reply, lines.clock(), rejectedRequestId(request.raw))
     ;(request as RequestWithState)[kState] = state
-    request.log = state
-    state.excluded = isExcluded(pathname(request.url))
-    if (logStart && !state.excluded) {
-      const fields: Record<string, unknown> = {
-        method: request.method,
-        path: pathOf(state),
-        client_ip: request.ip,
-        user_agent: userAgentOf(state)
-      }
-      const rejected = rejectedRequestId(request.raw)
-      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected).slice(0, MAX_REJECTED_ID)
-      emit(INFO, `API Request: ${request.method} ${fields.path as string}`, START_SITE.origin(), id, fields)
-      state.startLogged = true
-    }
+    request.log = new RequestLogger(state)
+    state.excluded = lines.isExcluded(request.url)
     if (!state.excluded) {
+      lines.start(state)
       ;(reply.raw as ResponseWithState)[kState] = state
       reply.raw.once('close', onResponseClosed)
     }
@@ -223,13 +153,13 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
 
   function captureSerializedBody (request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
     const state = (request as RequestWithState)[kState]
-    if (state !== null && !state.excluded) state.responseBody = bodyForLog(payload, 'application/json', redactor, bodyMaxBytes)
+    if (state !== null) lines.captureResponseBody(state, payload, 'application/json')
     done(null, payload)
   }
 
   function captureSentBody (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
     const state = (request as RequestWithState)[kState]
-    if (state !== null && !state.excluded && state.responseBody === undefined) state.responseBody = bodyForLog(payload, reply.getHeader('content-type'), redactor, bodyMaxBytes)
+    if (state !== null) lines.captureResponseBody(state, payload, reply.getHeader('content-type'))
     done(null, payload)
   }
 
@@ -241,77 +171,26 @@ function setUp (fastify: FastifyInstance, config: ApiLoggingConfig, output: LogO
     const state = this[kState]
     if (state === undefined || state.done) return
     state.done = true
-    logCompletion(state, !this.writableEnded)
+    lines.completion(state, !this.writableEnded, this.headersSent)
   }
 
-  function logCompletion (state: RequestState, aborted: boolean): void {
-    const { request, reply } = state
-    // 499 is nginx's "client closed request": the client left before any status was sent.
-    const status = aborted && !reply.raw.headersSent ? 499 : reply.statusCode
-    const elapsed = roundMs(performance.now() - state.startedAt)
-    const slow = slowThreshold > 0 && elapsed > slowThreshold
-    const level = status >= 500 ? ERROR : status >= 400 ? WARNING : INFO
-    if (level < minLevel && !(slow && WARNING >= minLevel)) return
-    const path = pathOf(state)
-    const method = request.method
-    if (slow) emit(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_SITE.origin(), state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
-    if (level < minLevel) return
-    const contentLength = Number(reply.getHeader('content-length'))
-    const fields: Record<string, unknown> = {
-      method,
-      path,
-      endpoint: request.routeOptions.url ?? null,
-      status_code: status,
-      response_time_ms: elapsed,
-      content_length: Number.isFinite(contentLength) ? contentLength : null,
-      slow_request: slow,
-      client_ip: request.ip,
-      user_agent: userAgentOf(state)
-    }
-    if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
-    if (aborted) fields.aborted = true
-    const error = state.failure
-    if (error !== null) {
-      fields.exception_type = errorType(error)
-      fields.exception_message = redactor.redactAndTruncate(String(error.message), MAX_EXCEPTION_MESSAGE)
-      const code = (error as { code?: unknown }).code
-      if (typeof code === 'string') fields.exception_code = code
-      if (status >= 500) fields.exception = redactor.redactAndTruncate(String(error.stack ?? ''), MAX_STACK)
-    }
-    if (!state.startLogged) {
-      const rejected = rejectedRequestId(request.raw)
-      if (rejected !== undefined) fields.rejected_request_id = redactor.redactString(rejected).slice(0, MAX_REJECTED_ID)
-    }
-    if (logRequestBody) {
-      const body = bodyForLog(request.body, request.headers['content-type'], redactor, bodyMaxBytes)
-      if (body !== undefined) fields.request_body = body
-    }
-    if (logResponseBody && state.responseBody !== undefined) fields.response_body = state.responseBody
-    if (logHeaders) {
-      fields.request_headers = headersForLog(request.headers, redactor)
-      fields.response_headers = headersForLog(reply.getHeaders(), redactor)
-    }
-    const message = aborted
-      ? `API Request Aborted: ${method} ${path} - ${status}`
-      : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
-    const capped = capRecord(message, fields, maxRecordBytes)
-    emit(level, capped.message, COMPLETION_SITE.origin(), state.id, capped.fields)
+  // Retired first (lines from outside any request go to an older registration, if any), removed
+  // once closed: a process that exits during close still has its last lines written.
+  async function closeApiLogging (): Promise<void> {
+    retireInstance(instance)
+    await output.close()
+    removeInstance(instance)
   }
 
   fastify.addHook('onRequest', onRequestLogger)
   fastify.addHook('preValidation', restoreRequestContext)
   fastify.addHook('onError', captureError)
-  if (logResponseBody) {
+  if (config.logResponseBody) {
     fastify.addHook('preSerialization', captureSerializedBody)
     fastify.addHook('onSend', captureSentBody)
   }
-  fastify.addHook('onClose', async function closeApiLogging () {
-    deactivateOutput(output)
-    await output.close()
-    unwatchProcessExit(output)
-  })
+  fastify.addHook('onClose', closeApiLogging)
 }
 
-
-/** The plugin: register it once, on the root instance. */
-export const apiLoggingPlugin = fp(apiLogging, { fastify: '5.x', name: 'fastify-api-logging' })
+/** The plugin: register it once per Fastify instance, on the root. */
+export const fastifyApiLogging: FastifyPluginAsync<ApiLoggingOptions> = fp(apiLogging, { fastify: '5.x', name: 'fastify-api-logging' })

@@ -1,7 +1,7 @@
 /**
  * Redaction and sanitising of everything that reaches a sink.
  *
- * pino's `redact` matches exact, case-sensitive paths (FINDINGS.md). Here a key is sensitive by
+ * pino's `redact` matches exact, case-sensitive paths (docs/security.md). Here a key is sensitive by
  * its normalised name at any depth, and strings are searched for secrets in known shapes (Bearer
  * and Basic credentials, JWTs, card numbers, URL passwords, `key=value` pairs). Values come back
  * untouched (the same reference) unless something had to change, so the application's objects are

@@ -93,7 +93,7 @@ function renderConfigTable () {
 
 /** What goes between the markers. */
 function renderSection () {
-  return '<!-- Generated from ApiLoggingConfigSchema by `npm run docs:config`: edit lib/config.ts, not this table. -->\n' + renderConfigTable()
+  return '<!-- Generated from ApiLoggingConfigSchema by `npm run generate`: edit lib/settings.ts, not this table. -->\n' + renderConfigTable()
 }
 
 function markerPositions (text, file) {
@@ -150,7 +150,7 @@ function main (argv) {
       const current = extractSection(readFileSync(join(root, file), 'utf8'), file)
       if (current === section) continue
       stale++
-      process.stderr.write(`${file}: the configuration table differs from ApiLoggingConfigSchema (run npm run docs:config):\n${lineDiff(current, section)}\n`)
+      process.stderr.write(`${file}: the configuration table differs from ApiLoggingConfigSchema (run npm run generate):\n${lineDiff(current, section)}\n`)
     }
     return stale === 0 ? 0 : 1
   }

@@ -463,7 +463,7 @@ t.test('error messages', async (t) => {
     setEnv({ LOG_LEVEL: 'verbose', LOG_FILE_MAX_BYTES: '10MB', ENABLE_JSON_LOGGING: 'maybe' })
     const err = errorOf(t, () => loadConfig({ envFile: false }))
     t.equal(err.code, ERR_INVALID_CONFIG)
-    t.equal(err.name, 'ApiLoggingError')
+    t.equal(err.name, 'FastifyError', 'made by @fastify/error, as Fastify\'s own errors are')
     t.ok(err instanceof Error)
     t.match(err.message, 'LOG_LEVEL="verbose"')
     t.match(err.message, 'must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL')

@@ -175,7 +175,7 @@ t.test('an explicit request_id inside a request is kept as field_request_id; err
   t.match(lines.find((l) => l.message === 'connect failed'), { exception_type: 'Error', exception_message: 'refused', exception_code: 'ECONNREFUSED' })
 })
 
-t.test('the plugin\'s own lines name the line of the statement that logged them', async (t) => {
+t.test('the plugin\'s own lines name the line of the statement that logged them (in lib/request-lines.ts)', async (t) => {
   const { app, logDir } = await buildApp(t)
   app.get('/x', async () => 'ok')
   const res = await app.inject('/x')
@@ -184,7 +184,7 @@ t.test('the plugin\'s own lines name the line of the statement that logged them'
   const { join } = await import('node:path')
   // With source maps on (tap runs with them) the line is the TypeScript source's, else the build's.
   const lines = (file: string): string[] => readFileSync(join(__dirname, '..', file), 'utf8').split('\n')
-  const at = (line: number): string[] => [lines('lib/plugin.ts')[line - 1], lines('dist/plugin.js')[line - 1]]
+  const at = (line: number): string[] => [lines('lib/request-lines.ts')[line - 1], lines('dist/request-lines.js')[line - 1]]
   t.ok(at(start.line).some((text) => /START_SITE\.origin\(\)/.test(text ?? '')), `start line ${start.line} is the API Request statement`)
   t.ok(at(end.line).some((text) => /COMPLETION_SITE\.origin\(\)/.test(text ?? '')), `completion line ${end.line} is the API Response statement`)
 })

@@ -24,7 +24,7 @@ t.test('a full disk: requests still answered, the write retried, nothing lost on
     return
   }
   const warnings: string[] = []
-  const onWarning = (warning: Error & { code?: string }): void => { if (warning.code === 'FASTIFY_API_LOGGING_WRITE_FAILED') warnings.push(warning.message) }
+  const onWarning = (warning: Error & { code?: string }): void => { if (warning.code === 'FST_API_LOGGING_WRITE_FAILED') warnings.push(warning.message) }
   process.on('warning', onWarning)
   t.teardown(() => { process.off('warning', onWarning) })
 

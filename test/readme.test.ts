@@ -18,7 +18,7 @@ interface ConfigTableModule {
   replaceSection: (text: string, section: string, file?: string) => string
   FILES: string[]
 }
-// A plain CommonJS script, run by `npm run docs:config`; it has no type declarations.
+// A plain CommonJS script, run by `npm run generate`; it has no type declarations.
 const configTable = require(SCRIPT) as ConfigTableModule
 
 const KEYS = Object.keys(ENV_NAMES) as ApiLoggingConfigKey[]
@@ -51,7 +51,7 @@ function unquote (cell: string): string {
 t.test('the configuration tables of README.md and docs/configuration.md match the schema', async (t) => {
   const section = configTable.renderSection()
   for (const file of configTable.FILES) {
-    t.equal(configTable.extractSection(read(file), file), section, `${file} is current (run npm run docs:config)`)
+    t.equal(configTable.extractSection(read(file), file), section, `${file} is current (run npm run generate)`)
   }
 })
 

@@ -4,7 +4,7 @@ import t from 'tap'
 import { ApiLoggingConfigSchema, ENV_NAMES, type ApiLoggingConfigKey } from '../dist/index.js'
 
 // The declarations users' editors show: each setting's TSDoc names its variable and default.
-const declarations = readFileSync(join(__dirname, '..', 'dist', 'config.d.ts'), 'utf8')
+const declarations = readFileSync(join(__dirname, '..', 'dist', 'settings.generated.d.ts'), 'utf8')
 const documented = new Map<string, { env: string, value: string }>()
 for (const match of declarations.matchAll(/Environment variable: `([A-Z_]+)`\.\s*\n\s*\* @defaultValue (.+)\n\s*\*\/\n\s*(\w+)\?:/g)) {
   documented.set(match[3], { env: match[1], value: match[2].trim() })

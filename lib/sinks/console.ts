@@ -60,8 +60,8 @@ export class FdDestination implements Destination {
 const EXIT_WAITS = 50
 const SLEEP = new Int32Array(new SharedArrayBuffer(4))
 
-/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
-export function useColour (stream: { isTTY?: boolean }): boolean {
-  const noColour = process.env.NO_COLOR
-  return stream.isTTY === true && (noColour === undefined || noColour === '')
+/** Color only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor (stream: { isTTY?: boolean }): boolean {
+  const noColor = process.env.NO_COLOR
+  return stream.isTTY === true && (noColor === undefined || noColor === '')
 }

@@ -1,3 +1,4 @@
+import { writeFailedWarning } from '../errors'
 import { ChunkQueue, type Batch } from './chunks'
 import type { Destination, OpenDestination } from './destination'
 
@@ -43,7 +44,7 @@ interface FlushWaiter {
  * Coalescing, bounded writer for one sink. Lines are encoded into buffers as they are logged and
  * written on the next turn of the event loop (or as soon as a buffer is full), one write in
  * flight at a time, because rotating-file-stream awaits each write and would otherwise pile
- * lines up in memory (FINDINGS.md). The queue is bounded: past `maxBufferBytes`, lines are
+ * lines up in memory (docs/operations.md). The queue is bounded: past `maxBufferBytes`, lines are
  * counted as dropped. A destination that fails is replaced by a new one and the write retried.
  */
 export class BufferedSink {
@@ -241,8 +242,7 @@ export class BufferedSink {
       this.dropEverything()
       return
     }
-    process.emitWarning(`${this.name} sink cannot write ${destination?.description ?? ''}: ${err.message}; retrying in ${this.retryDelay} ms`,
-      { code: 'FASTIFY_API_LOGGING_WRITE_FAILED' })
+    writeFailedWarning(this.name, destination?.description ?? '', `${err.message}; retrying in ${this.retryDelay} ms`)
     this.retryTimer = setTimeout(this.onRetry, this.retryDelay)
     this.retryTimer.unref()
     this.retryDelay = Math.min(this.retryDelay * 2, LAST_RETRY_MS)

@@ -1,0 +1,63 @@
+import type { ApiLoggingConfig } from './settings'
+import { LEVEL_VALUES } from './levels'
+import type { LogRecord } from './record'
+import { Redactor } from './redact'
+import type { OpenInstance } from './registry'
+import { LogOutput } from './sinks/output'
+
+export interface InstanceOptions {
+  /** Use `config.redactKeys` instead of the built-in sensitive names. */
+  redactKeysReplaceDefaults: boolean
+  /** The clock, in epoch milliseconds. */
+  now: () => number
+}
+
+/**
+ * One registration of the plugin: its resolved configuration, redaction rules, clock and limits,
+ * and the output its lines are written to. Everything that logs for this registration (the
+ * request hooks, `request.log`, `getLogger` inside its requests, the exit hooks) reads from here.
+ */
+export class ApiLoggingInstance implements OpenInstance {
+  readonly config: ApiLoggingConfig
+  readonly redactor: Redactor
+  readonly now: () => number
+  /** Lowest level written (pino's numbers; Infinity for SILENT). */
+  readonly minLevel: number
+  readonly maxRecordBytes: number
+  readonly output: LogOutput
+
+  private constructor (config: ApiLoggingConfig, redactor: Redactor, now: () => number, output: LogOutput) {
+    this.config = config
+    this.redactor = redactor
+    this.now = now
+    this.minLevel = LEVEL_VALUES[config.level]
+    this.maxRecordBytes = config.maxRecordBytes
+    this.output = output
+  }
+
+  /** Builds the redaction rules and opens the sinks (the log directory is checked here). */
+  static async open (config: ApiLoggingConfig, options: InstanceOptions): Promise<ApiLoggingInstance> {
+    const redactor = new Redactor({ keys: config.redactKeys, replaceDefaults: options.redactKeysReplaceDefaults, values: config.redactValues })
+    const output = await LogOutput.open({
+      logDir: config.logDir,
+      console: config.enableConsoleLogging,
+      file: config.enableFileLogging,
+      json: config.enableJsonLogging,
+      logFileMaxBytes: config.logFileMaxBytes,
+      logFileBackupCount: config.logFileBackupCount,
+      jsonLogBackupDays: config.jsonLogBackupDays,
+      maxBufferBytes: config.maxBufferBytes,
+      now: options.now
+    })
+    return new ApiLoggingInstance(config, redactor, options.now, output)
+  }
+
+  /** Writes a record at or above this instance's level to every sink. */
+  emit (record: LogRecord): void {
+    if (record.level >= this.minLevel) this.output.write(record)
+  }
+
+  flushSync (): void {
+    this.output.flushSync()
+  }
+}

@@ -1,0 +1,194 @@
+import { performance } from 'node:perf_hooks'
+import { bodyForLog, headersForLog } from './bodies'
+import { ERROR, INFO, WARNING } from './levels'
+import { LogSite } from './origin'
+import { PLUGIN_LOGGER, type LogRecord, type Origin } from './record'
+import { capRecord } from './record-cap'
+import { errorType, type Redactor } from './redact'
+import type { RequestState } from './request-state'
+
+/** What decides the content of request lines; resolved once per registration. */
+export interface RequestLineSettings {
+  readonly redactor: Redactor
+  /** Lowest level written. */
+  readonly minLevel: number
+  readonly slowRequestThresholdMs: number
+  readonly logRequestStart: boolean
+  readonly logRequestBody: boolean
+  readonly logResponseBody: boolean
+  readonly logHeaders: boolean
+  readonly bodyMaxBytes: number
+  readonly maxRecordBytes: number
+  readonly excludePaths: readonly string[]
+  /** The clock of record timestamps (epoch ms). */
+  readonly now: () => number
+  /** The clock of response times (ms, monotonic); `performance.now` unless a test gives one. */
+  readonly monotonic?: () => number
+}
+
+const MAX_PATH = 2048
+const MAX_USER_AGENT = 256
+const MAX_EXCEPTION_MESSAGE = 2048
+const MAX_STACK = 8192
+const MAX_REJECTED_ID = 128
+
+const START_SITE = new LogSite('onRequestLogger')
+const COMPLETION_SITE = new LogSite('onResponseClosed')
+const SLOW_SITE = new LogSite('onResponseClosed')
+
+/** `path` without its query string. */
+export function pathname (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+function roundMs (ms: number): number {
+  return Math.round(ms * 100) / 100
+}
+
+/** A matcher for `LOG_EXCLUDE_PATHS`: exact paths, or prefixes written with a trailing `*`. */
+export function compileExclusions (paths: readonly string[]): (path: string) => boolean {
+  const exact = new Set(paths.filter((path) => !path.endsWith('*')))
+  const prefixes = paths.filter((path) => path.endsWith('*')).map((path) => path.slice(0, -1))
+  if (exact.size === 0 && prefixes.length === 0) return () => false
+  return (path) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix))
+}
+
+/**
+ * What the plugin writes about each request: the "API Request" line on arrival, the completion
+ * line (level by status, timing, exception, bodies, headers, capped), and the slow-request
+ * warning. It decides content only; the records go to `emit`, and the hooks that call it live in
+ * the plugin entry. It needs no Fastify: anything shaped like a request and a reply will do.
+ */
+export class RequestLines {
+  private readonly settings: RequestLineSettings
+  private readonly emit: (record: LogRecord) => void
+  private readonly monotonic: () => number
+  private readonly logStart: boolean
+  private readonly excluded: (path: string) => boolean
+
+  constructor (settings: RequestLineSettings, emit: (record: LogRecord) => void) {
+    this.settings = settings
+    this.emit = emit
+    this.monotonic = settings.monotonic ?? performance.now.bind(performance)
+    this.logStart = settings.logRequestStart && INFO >= settings.minLevel
+    this.excluded = compileExclusions(settings.excludePaths)
+  }
+
+  /** Now, on the clock of `RequestState.startedAt`. */
+  clock (): number {
+    return this.monotonic()
+  }
+
+  /** Whether requests to this URL are never logged (`LOG_EXCLUDE_PATHS`). */
+  isExcluded (url: string): boolean {
+    return this.excluded(pathname(url))
+  }
+
+  /** The "API Request" line, when it is on. */
+  start (state: RequestState): void {
+    if (!this.logStart || state.excluded) return
+    const request = state.request
+    const fields: Record<string, unknown> = {
+      method: request.method,
+      path: this.pathOf(state),
+      client_ip: request.ip,
+      user_agent: this.userAgentOf(state)
+    }
+    if (state.rejectedId !== undefined) fields.rejected_request_id = this.rejectedIdOf(state.rejectedId)
+    this.write(INFO, `API Request: ${request.method} ${fields.path as string}`, START_SITE.origin(), state.id, fields)
+    state.startLogged = true
+  }
+
+  /**
+   * The response body as the completion line shows it: `payload` is what the handler returned
+   * (before serialization) or what was sent; the first one seen is kept.
+   */
+  captureResponseBody (state: RequestState, payload: unknown, contentType: unknown): void {
+    if (!this.settings.logResponseBody || state.excluded || state.responseBody !== undefined) return
+    state.responseBody = bodyForLog(payload, contentType, this.settings.redactor, this.settings.bodyMaxBytes)
+  }
+
+  /**
+   * The completion line (and the slow-request warning before it). `aborted`: the client went
+   * away before the response was complete; `headersSent`: whether a status reached it.
+   */
+  completion (state: RequestState, aborted: boolean, headersSent: boolean): void {
+    const settings = this.settings
+    const { request, reply } = state
+    // 499 is nginx's "client closed request": the client left before any status was sent.
+    const status = aborted && !headersSent ? 499 : reply.statusCode
+    const elapsed = roundMs(this.monotonic() - state.startedAt)
+    const slowThreshold = settings.slowRequestThresholdMs
+    const slow = slowThreshold > 0 && elapsed > slowThreshold
+    const level = status >= 500 ? ERROR : status >= 400 ? WARNING : INFO
+    const minLevel = settings.minLevel
+    if (level < minLevel && !(slow && WARNING >= minLevel)) return
+    const path = this.pathOf(state)
+    const method = request.method
+    if (slow) this.write(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_SITE.origin(), state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
+    if (level < minLevel) return
+    const contentLength = Number(reply.getHeader('content-length'))
+    const fields: Record<string, unknown> = {
+      method,
+      path,
+      endpoint: request.routeOptions.url ?? null,
+      status_code: status,
+      response_time_ms: elapsed,
+      content_length: Number.isFinite(contentLength) ? contentLength : null,
+      slow_request: slow,
+      client_ip: request.ip,
+      user_agent: this.userAgentOf(state)
+    }
+    if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
+    if (aborted) fields.aborted = true
+    if (state.failure !== null) this.addException(fields, state.failure, status)
+    if (!state.startLogged && state.rejectedId !== undefined) fields.rejected_request_id = this.rejectedIdOf(state.rejectedId)
+    if (settings.logRequestBody) {
+      const body = bodyForLog(request.body, request.headers['content-type'], settings.redactor, settings.bodyMaxBytes)
+      if (body !== undefined) fields.request_body = body
+    }
+    if (settings.logResponseBody && state.responseBody !== undefined) fields.response_body = state.responseBody
+    if (settings.logHeaders) {
+      fields.request_headers = headersForLog(request.headers, settings.redactor)
+      fields.response_headers = headersForLog(reply.getHeaders(), settings.redactor)
+    }
+    const message = aborted
+      ? `API Request Aborted: ${method} ${path} - ${status}`
+      : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
+    const capped = capRecord(message, fields, settings.maxRecordBytes)
+    this.write(level, capped.message, COMPLETION_SITE.origin(), state.id, capped.fields)
+  }
+
+  // The exception goes on the one completion line of its request; the stack only for 5xx.
+  private addException (fields: Record<string, unknown>, error: Error, status: number): void {
+    const redactor = this.settings.redactor
+    fields.exception_type = errorType(error)
+    fields.exception_message = redactor.redactAndTruncate(String(error.message), MAX_EXCEPTION_MESSAGE)
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string') fields.exception_code = code
+    if (status >= 500) fields.exception = redactor.redactAndTruncate(String(error.stack ?? ''), MAX_STACK)
+  }
+
+  private pathOf (state: RequestState): string {
+    state.path ??= this.settings.redactor.redactAndTruncateUrl(state.request.url, MAX_PATH)
+    return state.path
+  }
+
+  private userAgentOf (state: RequestState): string | null {
+    if (state.userAgent === undefined) {
+      const agent = state.request.headers['user-agent']
+      state.userAgent = typeof agent === 'string' ? this.settings.redactor.redactAndTruncate(agent, MAX_USER_AGENT) : null
+    }
+    return state.userAgent
+  }
+
+  private rejectedIdOf (raw: string): string {
+    return this.settings.redactor.redactString(raw).slice(0, MAX_REJECTED_ID)
+  }
+
+  private write (level: number, message: string, origin: Origin, requestId: string, fields: Record<string, unknown> | null): void {
+    if (level < this.settings.minLevel) return
+    this.emit({ time: this.settings.now(), level, logger: PLUGIN_LOGGER, message, origin, requestId, fields })
+  }
+}

@@ -1,0 +1,110 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { LEVEL_NAMES } from './levels'
+
+/**
+ * Every setting of the plugin, one entry each: its environment variable (`env`), its default and
+ * what it does. This is the only place a setting is defined: `ENV_NAMES`, the loader, the typed
+ * register options (`settings.generated.ts`) and the tables in README.md and
+ * docs/configuration.md are derived from it (`npm run generate` rewrites the generated ones).
+ */
+export const ApiLoggingConfigSchema = Type.Object({
+  level: Type.Union(LEVEL_NAMES.map((name) => Type.Literal(name)), {
+    env: 'LOG_LEVEL',
+    default: 'INFO',
+    description: 'Lowest level written to every sink.'
+  }),
+  logDir: Type.String({
+    env: 'LOG_DIR',
+    minLength: 1,
+    default: 'logs',
+    description: 'Directory of api.log and api_structured.jsonl; created when missing.'
+  }),
+  slowRequestThresholdMs: Type.Integer({
+    env: 'SLOW_REQUEST_THRESHOLD_MS',
+    minimum: 0,
+    default: 1000,
+    description: 'Requests slower than this get a WARNING line and slow_request: true; 0 turns the check off.'
+  }),
+  enableConsoleLogging: Type.Boolean({ env: 'ENABLE_CONSOLE_LOGGING', default: true, description: 'Human-readable lines on stdout.' }),
+  enableFileLogging: Type.Boolean({ env: 'ENABLE_FILE_LOGGING', default: true, description: 'Human-readable lines in api.log, rotated by size.' }),
+  enableJsonLogging: Type.Boolean({ env: 'ENABLE_JSON_LOGGING', default: true, description: 'JSON lines in api_structured.jsonl, rotated daily (UTC).' }),
+  logRequestBody: Type.Boolean({ env: 'LOG_REQUEST_BODY', default: true, description: 'Add the (redacted) request body to the completion line.' }),
+  logResponseBody: Type.Boolean({ env: 'LOG_RESPONSE_BODY', default: false, description: 'Add the (redacted) response body to the completion line.' }),
+  logFileMaxBytes: Type.Integer({ env: 'LOG_FILE_MAX_BYTES', minimum: 1024, default: 10485760, description: 'Size at which api.log rotates.' }),
+  logFileBackupCount: Type.Integer({ env: 'LOG_FILE_BACKUP_COUNT', minimum: 1, maximum: 999, default: 10, description: 'Rotated api.log.N files kept.' }),
+  jsonLogBackupDays: Type.Integer({ env: 'JSON_LOG_BACKUP_DAYS', minimum: 1, default: 30, description: 'Days of rotated JSON files kept.' }),
+  excludePaths: Type.Array(Type.String({ pattern: '^/' }), {
+    env: 'LOG_EXCLUDE_PATHS',
+    default: ['/health', '/favicon.ico'],
+    description: 'Paths never logged (exact, or a prefix ending in *); they still get their request id header.'
+  }),
+  requestIdHeader: Type.String({
+    env: 'REQUEST_ID_HEADER',
+    pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$',
+    default: 'x-request-id',
+    description: 'Header read for an incoming request id and set on every response.'
+  }),
+  logRequestStart: Type.Boolean({
+    env: 'LOG_REQUEST_START',
+    default: true,
+    description: 'Write an "API Request" line on arrival; false keeps only the completion line.'
+  }),
+  maxBufferBytes: Type.Integer({
+    env: 'LOG_MAX_BUFFER_BYTES',
+    minimum: 65536,
+    default: 16777216,
+    description: 'Bytes each sink may queue while its destination is slow; lines past it are dropped and counted.'
+  }),
+  redactKeys: Type.Array(Type.String({ minLength: 1 }), {
+    env: 'LOG_REDACT_KEYS',
+    default: [],
+    description: 'Sensitive key names added to the built-in ones (any case and separators).'
+  }),
+  redactValues: Type.Boolean({
+    env: 'LOG_REDACT_VALUES',
+    default: true,
+    description: 'Search strings for secrets in known shapes (Bearer/Basic credentials, JWTs, card numbers, URL passwords, key=value pairs).'
+  }),
+  bodyMaxBytes: Type.Integer({ env: 'LOG_BODY_MAX_BYTES', minimum: 256, default: 8192, description: 'Logged request and response bodies are cut to this size.' }),
+  maxRecordBytes: Type.Integer({
+    env: 'LOG_MAX_RECORD_BYTES',
+    minimum: 2048,
+    default: 16384,
+    description: 'A record longer than this has its largest fields shortened, so a shipper\'s line limit never drops it.'
+  }),
+  logHeaders: Type.Boolean({ env: 'LOG_HEADERS', default: false, description: 'Add the (redacted) request and response headers to the completion line.' })
+}, { additionalProperties: false })
+
+/** The resolved configuration: every setting present, validated, defaults applied. */
+export type ApiLoggingConfig = Static<typeof ApiLoggingConfigSchema>
+/** The name of one setting, as in `ENV_NAMES` and the register options. */
+export type ApiLoggingConfigKey = keyof ApiLoggingConfig
+
+/** One setting's schema, with the keywords every entry above carries. */
+export type SettingSchema = TSchema & { env: string, default: unknown, description: string }
+
+/** The settings in schema order. */
+export const SETTING_KEYS = Object.keys(ApiLoggingConfigSchema.properties) as ApiLoggingConfigKey[]
+
+/** A setting's schema entry. */
+export function settingSchema (key: ApiLoggingConfigKey): SettingSchema {
+  return ApiLoggingConfigSchema.properties[key] as unknown as SettingSchema
+}
+
+/** The environment variable behind each setting (read from the schema's `env` keywords). */
+export const ENV_NAMES: Readonly<Record<ApiLoggingConfigKey, string>> = Object.freeze(
+  Object.fromEntries(SETTING_KEYS.map((key) => [key, settingSchema(key).env])) as Record<ApiLoggingConfigKey, string>)
+
+/**
+ * Options that are not settings (no environment variable), and who takes them: `loadConfig` and
+ * the plugin, or the plugin only. Their types and docs are in `LoadConfigOptions` and
+ * `ApiLoggingOptions`.
+ */
+export const NON_SETTING_OPTIONS: Readonly<Record<string, 'load' | 'register'>> = Object.freeze({
+  envFile: 'load',
+  redactKeysReplaceDefaults: 'register',
+  now: 'register'
+})
+
+/** Keys that Fastify itself reads from any plugin's register options: never ours to validate. */
+export const FASTIFY_REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSerializers'])
