@@ -188,3 +188,38 @@ t.test('the plugin\'s own lines name the line of the statement that logged them 
   t.ok(at(start.line).some((text) => /START_SITE\.origin\(\)/.test(text ?? '')), `start line ${start.line} is the API Request statement`)
   t.ok(at(end.line).some((text) => /COMPLETION_SITE\.origin\(\)/.test(text ?? '')), `completion line ${end.line} is the API Response statement`)
 })
+
+t.test('request.log is a logger and nothing else: the plugin\'s bookkeeping is not on it', async (t) => {
+  const { app } = await buildApp(t)
+  app.get('/x', async (request) => {
+    const log = request.log as unknown as Record<string | symbol, unknown>
+    return {
+      keys: Object.keys(log),
+      symbols: Object.getOwnPropertySymbols(log).length,
+      bookkeeping: ['request', 'reply', 'failure', 'responseBody', 'output', 'target', 'startedAt'].filter((name) => name in log),
+      methods: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'child', 'isLevelEnabled'].every((name) => typeof log[name] === 'function'),
+      level: request.log.level
+    }
+  })
+  const body = (await app.inject('/x')).json()
+  t.same(body, { keys: [], symbols: 0, bookkeeping: [], methods: true, level: 'info' })
+})
+
+t.test('request.log.level: raised per request, never below the plugin\'s level', async (t) => {
+  const { app, logDir } = await buildApp(t, { level: 'INFO' })
+  app.get('/x', async (request) => {
+    const log = request.log as typeof request.log & { isLevelEnabled: (level: string) => boolean }
+    const before = [log.isLevelEnabled('debug'), log.isLevelEnabled('info')]
+    request.log.level = 'debug'
+    const lowered = request.log.level
+    request.log.level = 'warn'
+    request.log.info('hidden')
+    request.log.warn('shown')
+    t.throws(() => { request.log.level = 'loud' }, /unknown level loud/)
+    return { before, lowered, after: request.log.level, warnOn: log.isLevelEnabled('warn'), bogus: log.isLevelEnabled('loud') }
+  })
+  const res = await app.inject('/x')
+  t.same(res.json(), { before: [false, true], lowered: 'info', after: 'warn', warnOn: true, bogus: false })
+  const messages = (await linesOf(app, logDir, res.headers['x-request-id'] as string)).filter((r) => r.logger === 'app').map((r) => r.message)
+  t.same(messages, ['shown'])
+})

@@ -83,7 +83,6 @@ t.test('process.exit() with queued console lines: stdout gets them all', async (
   t.equal(printed.length, 5000, 'every console line reached the pipe')
 })
 
-
 t.test('process.exit() on a full disk ends promptly instead of retrying forever', async (t) => {
   const disk = tinyDisk(t, '1m')
   if (disk === null) {

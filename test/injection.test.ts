@@ -83,9 +83,9 @@ async function injectionApp (t: Test, fastifyOptions = {}): Promise<{ app: Fasti
       const mode = request.headers['x-mode']
       if (mode === 'log') {
         request.log.info(`message ${ALL}`)
-        request.log.warn({ [`key ${ALL}`]: `value ${ALL}`, nested: { [`inner\r\nkey`]: [`item ${ALL}`] } }, `with fields %s`, ALL)
-        request.log.child({ [`bound\nkey`]: `bound ${ALL}` }).info('child')
-        getLogger(`logger ${ALL}`).error(Object.assign(new Error(`error ${ALL}`, { cause: new Error(`cause ${ALL}`) }), { name: `Evil\r\nName\u001b[2J` }))
+        request.log.warn({ [`key ${ALL}`]: `value ${ALL}`, nested: { 'inner\r\nkey': [`item ${ALL}`] } }, 'with fields %s', ALL)
+        request.log.child({ 'bound\nkey': `bound ${ALL}` }).info('child')
+        getLogger(`logger ${ALL}`).error(Object.assign(new Error(`error ${ALL}`, { cause: new Error(`cause ${ALL}`) }), { name: 'Evil\r\nName\u001b[2J' }))
         try {
           logApiCall(`op ${ALL}`, () => { throw new Error(`failed ${ALL}`) })
         } catch {
@@ -93,7 +93,7 @@ async function injectionApp (t: Test, fastifyOptions = {}): Promise<{ app: Fasti
         }
         request.log.info(`lone surrogate \ud800 and ${ALL}`)
       }
-      if (mode === 'throw') throw Object.assign(new Error(`thrown ${ALL}`), { name: `Thrown\nType\u001b[31m` })
+      if (mode === 'throw') throw Object.assign(new Error(`thrown ${ALL}`), { name: 'Thrown\nType\u001b[31m' })
       if (mode === 'throw400') throw Object.assign(new Error(`bad input ${ALL}`), { statusCode: 400 })
       if (typeof request.body === 'string') return reply.type('text/plain').send(request.body)
       return request.body ?? { url: request.url }
@@ -115,7 +115,7 @@ function rawRequest (port: number, request: Buffer): Promise<string> {
 
 t.test('hostile characters in headers, bodies, keys and application messages: one line per record, escaped not dropped', async (t) => {
   const { app, logDir } = await injectionApp(t)
-  const jsonBody = { [`key ${ALL}`]: `value ${ALL}`, list: [`item ${ALL}`, { [`deep\u2028key`]: `deep\u2029value` }] }
+  const jsonBody = { [`key ${ALL}`]: `value ${ALL}`, list: [`item ${ALL}`, { 'deep\u2028key': 'deep\u2029value' }] }
 
   const ua = await app.inject({ url: '/inj/ua', headers: { 'user-agent': HEADER_HOSTILE.slice(0, 250), 'x-request-id': `id ${ALL}`.slice(0, 120), 'x-custom': HEADER_HOSTILE } })
   const json = await app.inject({ method: 'POST', url: '/inj/json', payload: jsonBody, headers: { 'x-request-id': 'inj-json' } })

@@ -5,7 +5,6 @@ import { buildApp, listFiles, tempDir, waitFor } from './helpers/app'
 
 const LIVE = 'api_structured.jsonl'
 
-
 function write (dir: string, name: string, content = `${name}\n`): string {
   const path = join(dir, name)
   writeFileSync(path, content)

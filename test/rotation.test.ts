@@ -10,7 +10,6 @@ const TEXT_LINE = /^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] INFO \[api:\d+\] API
 
 type Entry = [kind: string, n: number, requestId: string]
 
-
 /**
  * Sends `count` requests one after another; returns their ids, in order. With `flushEach`, each
  * request's lines are written before the next request, so they reach the file as their own chunk

@@ -20,3 +20,13 @@ t.test('every setting has TSDoc with its environment variable and the schema\'s 
     t.same(doc === undefined ? undefined : JSON.parse(doc.value), schemaDefault, `${key}: @defaultValue ${doc?.value}`)
   }
 })
+
+t.test('lib/settings.generated.ts is what the schema generates (npm run generate)', async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const script = join(__dirname, '..', 'scripts', 'settings-interface.js')
+  const check = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' })
+  t.equal(check.status, 0, `current: ${check.stderr}`)
+  const printed = spawnSync(process.execPath, [script], { encoding: 'utf8' })
+  t.equal(printed.stdout, readFileSync(join(__dirname, '..', 'lib', 'settings.generated.ts'), 'utf8'), 'the printed file is the committed one')
+  for (const key of Object.keys(ENV_NAMES)) t.match(printed.stdout, new RegExp(`\\n  ${key}\\?: `), `${key} is an option`)
+})

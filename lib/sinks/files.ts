@@ -14,7 +14,6 @@ const ROTATED_JSON = /^api_structured\.jsonl\.(\d{4})-(\d{2})-(\d{2})(?:\.\d{1,3
 const DAY_MS = 86_400_000
 
 // rotating-file-stream ships CommonJS code but declares its types as ES module only.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createStream } = require('rotating-file-stream') as typeof Rfs
 type RotatingFileStream = Rfs.RotatingFileStream
 
@@ -205,4 +204,3 @@ export async function pruneJsonFiles (dir: string, backupDays: number, now: numb
   }
   return deleted
 }
-

@@ -108,5 +108,5 @@ export function hasCommand (command: string): boolean {
 
 /** A word quoted for sh. */
 export function shellQuote (word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`
+  return `'${word.replace(/'/g, '\'\\\'\'')}'`
 }
