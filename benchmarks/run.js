@@ -19,8 +19,16 @@ const IPC_TIMEOUT_MS = 30_000
 const KEEP_SCAN_MS = 200
 const EXIT_TIMEOUT_MS = 30_000
 
-const MODES = ['none', 'builtin', 'plugin-prod', 'plugin-dev', 'plugin-dev-keys']
-const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys'])
+const ALL_MODES = ['none', 'builtin', 'plugin-prod', 'plugin-dev', 'plugin-dev-keys']
+// BENCH_BASELINE=<dir of another build of this package> adds `baseline-prod`: that build in the
+// production configuration, in the same interleaved rounds (to judge a change against main).
+const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined
+// BENCH_MODES=plugin-dev,... runs only those besides none, builtin and plugin-prod (always kept:
+// every ratio and target is taken against them).
+const MODES = selectModes(process.env.BENCH_MODES)
+const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys', 'baseline-prod'])
+// BENCH_NODE=/path/to/node runs the servers on another Node binary (the load generator stays here).
+const SERVER_NODE = process.env.BENCH_NODE ? path.resolve(process.env.BENCH_NODE) : process.execPath
 const SERVER = path.join(__dirname, 'server.js')
 const RESULTS = path.join(__dirname, 'results.json')
 
@@ -45,6 +53,15 @@ process.on('exit', () => {
   fs.rmSync(tmpRoot, { recursive: true, force: true })
 })
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
+
+function selectModes (list) {
+  const known = BASELINE === undefined ? ALL_MODES : [...ALL_MODES, 'baseline-prod']
+  if (list === undefined || list.trim() === '') return known
+  const wanted = list.split(',').map((mode) => mode.trim()).filter(Boolean)
+  const unknown = wanted.filter((mode) => !known.includes(mode))
+  if (unknown.length > 0) throw new Error(`BENCH_MODES: unknown mode ${unknown.join(', ')}; known: ${known.join(', ')}`)
+  return known.filter((mode) => mode === 'none' || mode === 'builtin' || mode === 'plugin-prod' || wanted.includes(mode))
+}
 
 function envNumber (name, fallback, min) {
   const raw = process.env[name]
@@ -88,6 +105,8 @@ class ServerChild {
     this.messages = []
     this.waiters = new Set()
     this.child = fork(SERVER, [mode, logDir, ...(grace ? ['grace'] : [])], {
+      execPath: SERVER_NODE,
+      env: { ...process.env, ...(BASELINE !== undefined ? { BENCH_BASELINE: BASELINE } : {}) },
       stdio: ['ignore', devNull, 'inherit', 'ipc']
     })
     children.add(this.child)
@@ -520,7 +539,7 @@ function machine () {
     totalMemoryGB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
     loadAverageAtStart: os.loadavg(),
     platform: `${os.platform()} ${os.release()}`,
-    node: process.version,
+    node: SERVER_NODE === process.execPath ? process.version : require('node:child_process').execFileSync(SERVER_NODE, ['--version'], { encoding: 'utf8' }).trim(),
     fastify: require('fastify/package.json').version,
     pinoOfFastify: require(require.resolve('pino/package.json', { paths: [fastifyDir] })).version,
     pinoOfPlugin: require('pino/package.json').version,

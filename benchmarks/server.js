@@ -19,8 +19,9 @@ async function build () {
       app = Fastify({ logger: { level: 'info', file: path.join(logDir, 'fastify.log') } })
       break
     case 'plugin-prod':
+    case 'baseline-prod':
       app = Fastify()
-      await app.register(apiLogging, {
+      await app.register(mode === 'baseline-prod' ? require(process.env.BENCH_BASELINE) : apiLogging, {
         logDir,
         enableConsoleLogging: false,
         enableFileLogging: true,
