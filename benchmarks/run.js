@@ -401,7 +401,7 @@ async function sigtermCheck () {
 
 // ---- report -----------------------------------------------------------------------------------
 
-function summarise (runs) {
+function summarize (runs) {
   const medians = {}
   for (const route of ROUTES) {
     medians[route.name] = {}
@@ -573,7 +573,7 @@ async function main () {
   const sigterm = await sigtermCheck()
   const distAtEnd = distHash()
   if (distAtEnd !== distAtStart) console.log('\nWARNING: dist/ changed during the run; the rounds measured different builds')
-  const summary = summarise(runs)
+  const summary = summarize(runs)
   const targets = evaluate(runs, summary.ratios, summary.medians, sigterm)
   console.log(report(summary, runs, sigterm, targets))
 

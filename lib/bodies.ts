@@ -4,7 +4,7 @@ import { searchWindow, truncate, type Redactor } from './redact'
 
 /** Header values longer than this are cut in records: a 15 KB header costs a few hundred bytes. */
 export const MAX_HEADER_VALUE = 256
-// A JSON response body longer than this is summarised rather than parsed back.
+// A JSON response body longer than this is summarized rather than parsed back.
 const MAX_PARSE = 1024 * 1024
 
 /** `application/json` from `application/json; charset=utf-8`, lower case; '' when absent. */

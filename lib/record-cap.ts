@@ -5,7 +5,7 @@ import { RawJson } from './record'
 const FIXED_PART = 512
 const SHORTEST = 64
 
-function serialisedBytes (value: unknown): number {
+function serializedBytes (value: unknown): number {
   if (value instanceof RawJson) return Buffer.byteLength(value.json)
   if (typeof value === 'string') return Buffer.byteLength(escapeJson(JSON.stringify(value)))
   return 24
@@ -21,11 +21,11 @@ function shorten (value: unknown, bytes: number, allowed: number): string | unde
 
 /**
  * Keeps a record's JSON line within `maxBytes` by shortening its largest parts (message included),
- * so one oversized value never makes a shipper drop or split the line. Measured in serialised
+ * so one oversized value never makes a shipper drop or split the line. Measured in serialized
  * bytes (escapes and multi-byte characters counted) only when a cheap bound says it might not fit.
  */
 export function capRecord (message: string, fields: Record<string, unknown> | null, maxBytes: number): { message: string, fields: Record<string, unknown> | null } {
-  // Every character serialises to at most 6 bytes (`\u001b`): below that bound it fits, unmeasured.
+  // Every character serializes to at most 6 bytes (`\u001b`): below that bound it fits, unmeasured.
   let chars = message.length
   if (fields !== null) {
     for (const key in fields) {
@@ -41,7 +41,7 @@ export function capRecord (message: string, fields: Record<string, unknown> | nu
   const sizes = new Map<string, number>()
   let total = FIXED_PART
   for (const [key, value] of parts) {
-    const size = Buffer.byteLength(key) + 4 + serialisedBytes(value)
+    const size = Buffer.byteLength(key) + 4 + serializedBytes(value)
     sizes.set(key, size)
     total += size
   }
@@ -56,7 +56,7 @@ export function capRecord (message: string, fields: Record<string, unknown> | nu
       settled.add(largest)
       continue
     }
-    const newSize = Buffer.byteLength(largest) + 4 + serialisedBytes(shortened)
+    const newSize = Buffer.byteLength(largest) + 4 + serializedBytes(shortened)
     total += newSize - size
     parts.set(largest, shortened)
     sizes.set(largest, newSize)

@@ -26,8 +26,8 @@ export const RECORD_KEYS: ReadonlySet<string> = new Set(['timestamp', 'level', '
 export const PLUGIN_LOGGER = 'api'
 
 /**
- * A value already serialised to JSON (and escaped for line-based tools), written as it is by
- * every sink: an object is serialised once per record, not once per sink.
+ * A value already serialized to JSON (and escaped for line-based tools), written as it is by
+ * every sink: an object is serialized once per record, not once per sink.
  */
 export class RawJson {
   readonly json: string

@@ -1,8 +1,8 @@
 /**
- * Redaction and sanitising of everything that reaches a sink.
+ * Redaction and sanitizing of everything that reaches a sink.
  *
  * pino's `redact` matches exact, case-sensitive paths (docs/security.md). Here a key is sensitive by
- * its normalised name at any depth, and strings are searched for secrets in known shapes (Bearer
+ * its normalized name at any depth, and strings are searched for secrets in known shapes (Bearer
  * and Basic credentials, JWTs, card numbers, URL passwords, `key=value` pairs). Values come back
  * untouched (the same reference) unless something had to change, so the application's objects are
  * never mutated and nothing is copied when nothing matches.
@@ -10,7 +10,7 @@
 
 export const REDACTED = '[REDACTED]'
 
-/** Sensitive names, normalised (lower case, no `_`, `-` or `.`). */
+/** Sensitive names, normalized (lower case, no `_`, `-` or `.`). */
 export const DEFAULT_SENSITIVE_KEYS: readonly string[] = Object.freeze([
   'password', 'passwd', 'pwd', 'secret', 'token', 'accesstoken', 'refreshtoken', 'idtoken',
   'apikey', 'authorization', 'proxyauthorization', 'cookie', 'setcookie', 'session', 'sessionid',
@@ -31,7 +31,7 @@ export function normalizeKey (key: string): string {
 }
 
 export interface RedactorOptions {
-  /** Extra sensitive names (any spelling: they are normalised). */
+  /** Extra sensitive names (any spelling: they are normalized). */
   keys?: readonly string[]
   /** Use `keys` instead of the defaults, not in addition to them. */
   replaceDefaults?: boolean
@@ -146,7 +146,7 @@ export class Redactor {
     return truncate(this.redactString(searchWindow(text, max)), max, text)
   }
 
-  /** True when a key's value must never be logged: its normalised form equals or ends with a sensitive name. */
+  /** True when a key's value must never be logged: its normalized form equals or ends with a sensitive name. */
   isSensitiveKey (key: string): boolean {
     const cached = this.verdicts.get(key)
     if (cached !== undefined) return cached

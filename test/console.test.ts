@@ -10,7 +10,7 @@ const EXPECTED = [
   ['INFO', 'API Request: GET /boom'],
   ['ERROR', 'API Error: GET /boom - 500 (Error: boom)']
 ]
-const COLOURS: Record<string, string> = { INFO: '\u001b[32m', WARNING: '\u001b[33m', ERROR: '\u001b[31m' }
+const COLORS: Record<string, string> = { INFO: '\u001b[32m', WARNING: '\u001b[33m', ERROR: '\u001b[31m' }
 const RESET = '\u001b[0m'
 const PLAIN_LINE = /^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\] (INFO|WARNING|ERROR) \[api\] (API (?:Request|Response|Error): .*)$/
 // 2025-01-14T10:30:15.123Z
@@ -55,27 +55,27 @@ t.test('the time is the local wall-clock time of the injected clock', async (t) 
   }
 })
 
-t.test('on a terminal', { skip: hasCommand('script') ? false : 'the `script` command (util-linux) is not installed: no pty to test colour with' }, async (t) => {
+t.test('on a terminal', { skip: hasCommand('script') ? false : 'the `script` command (util-linux) is not installed: no pty to test color with' }, async (t) => {
   // `script -qec CMD /dev/null` runs CMD with a pty as its stdin/stdout/stderr and copies the output.
   const command = `${shellQuote(process.execPath)} ${shellQuote(fixture('console-app.js'))}`
   const underPty = (env: Record<string, string | undefined>): Promise<ChildResult> =>
     start('script', ['-qec', command, '/dev/null'], { env: { FIXTURE_NOW: undefined, ...env }, timeoutMs: 60_000 }).result
 
-  t.test('the level is coloured', async (t) => {
+  t.test('the level is colored', async (t) => {
     const result = await underPty({ NO_COLOR: undefined })
     t.equal(result.code, 0, 'the fixture exits 0')
     const printed = lines(result.stdout)
     t.equal(printed.length, EXPECTED.length, 'one line per record and nothing else')
     printed.forEach((line, i) => {
       const [level, message] = EXPECTED[i]
-      const coloured = `${COLOURS[level]}${level}${RESET}`
-      t.match(line, new RegExp(`^\\[\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\] ${escapeRegExp(`${coloured} [api] ${message}`)}$`),
-        `the level is wrapped as ${JSON.stringify(coloured)}`)
+      const colored = `${COLORS[level]}${level}${RESET}`
+      t.match(line, new RegExp(`^\\[\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\] ${escapeRegExp(`${colored} [api] ${message}`)}$`),
+        `the level is wrapped as ${JSON.stringify(colored)}`)
       t.equal(line.replace(/\u001b\[[0-9;]*m/g, '').replace(/^\[[^\]]*\] /, ''), `${level} [api] ${message}`, 'only the level carries escapes')
     })
   })
 
-  t.test('NO_COLOR=1 turns colour off', async (t) => {
+  t.test('NO_COLOR=1 turns color off', async (t) => {
     const result = await underPty({ NO_COLOR: '1' })
     t.equal(result.code, 0, 'the fixture exits 0')
     t.notMatch(result.stdout, /\u001b/, 'no escape character anywhere')
@@ -83,11 +83,11 @@ t.test('on a terminal', { skip: hasCommand('script') ? false : 'the `script` com
     t.same(printed.map((line) => { const m = PLAIN_LINE.exec(line); return m === null ? line : [m[2], m[3]] }), EXPECTED)
   })
 
-  t.test('an empty NO_COLOR does not turn colour off', async (t) => {
+  t.test('an empty NO_COLOR does not turn color off', async (t) => {
     const result = await underPty({ NO_COLOR: '' })
     t.equal(result.code, 0, 'the fixture exits 0')
     const printed = lines(result.stdout)
     t.equal(printed.length, EXPECTED.length, 'one line per record')
-    t.ok(printed.every((line, i) => line.includes(`${COLOURS[EXPECTED[i][0]]}${EXPECTED[i][0]}${RESET}`)), 'every level is coloured')
+    t.ok(printed.every((line, i) => line.includes(`${COLORS[EXPECTED[i][0]]}${EXPECTED[i][0]}${RESET}`)), 'every level is colored')
   })
 })

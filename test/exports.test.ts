@@ -12,7 +12,7 @@ const CHILD_TIMEOUT_MS = 60_000
 
 const NAMED_FUNCTIONS = ['loadConfig', 'getRequestId', 'getLogger', 'logApiCall', 'allowedValues', 'ApiLoggingError']
 const NAMED_OBJECTS = ['ApiLoggingConfigSchema', 'ENV_NAMES']
-const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR']
+const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR', 'ERR_LOGGER_OPTION', 'WARN_WRITE_FAILED']
 
 interface ChildReport {
   [key: string]: unknown
@@ -96,6 +96,7 @@ async function main () {
     type: typeof apiLogging,
     defaultIsPlugin: apiLogging.default === apiLogging,
     namedIsPlugin: apiLogging.apiLoggingPlugin === apiLogging,
+    fastifyNamedIsPlugin: apiLogging.fastifyApiLogging === apiLogging,
     sameAsDist: require(require('node:path').join(PKG, 'dist', 'index.js')) === apiLogging,
     named,
     errInvalidConfig: apiLogging.ERR_INVALID_CONFIG,
@@ -114,6 +115,7 @@ main().catch((err) => { console.error(err); process.exit(1) })
   t.equal(report.type, 'function', 'require() returns the plugin function')
   t.equal(report.defaultIsPlugin, true, '.default is the plugin')
   t.equal(report.namedIsPlugin, true, '.apiLoggingPlugin is the plugin')
+  t.equal(report.fastifyNamedIsPlugin, true, '.fastifyApiLogging (Fastify\'s naming convention) is the plugin')
   t.equal(report.sameAsDist, true)
   const named = report.named as Record<string, string>
   for (const name of NAMED_FUNCTIONS) t.equal(named[name], 'function', `${name} is a function`)
@@ -133,7 +135,7 @@ t.test('ESM: import from dist/index.mjs by file URL', async (t) => {
   const mjsUrl = pathToFileURL(join(PKG_DIR, 'dist', 'index.mjs')).href
   const cjsPath = join(PKG_DIR, 'dist', 'index.js')
   writeFileSync(script, `import { createRequire } from 'node:module'
-import apiLogging, { apiLoggingPlugin, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, allowedValues } from ${JSON.stringify(mjsUrl)}
+import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, WARN_WRITE_FAILED, allowedValues } from ${JSON.stringify(mjsUrl)}
 import * as ns from ${JSON.stringify(mjsUrl)}
 const require = createRequire(import.meta.url)
 const Fastify = createRequire(${JSON.stringify(join(PKG_DIR, 'package.json'))})('fastify')
@@ -141,6 +143,7 @@ ${REQUEST_ROUND_TRIP}
 const report = {
   type: typeof apiLogging,
   defaultIsNamed: apiLogging === apiLoggingPlugin,
+  defaultIsFastifyNamed: apiLogging === fastifyApiLogging,
   sameAsCjs: apiLogging === require(${JSON.stringify(cjsPath)}),
   sameLoadConfigAsCjs: loadConfig === require(${JSON.stringify(cjsPath)}).loadConfig,
   sameGetRequestIdAsCjs: getRequestId === require(${JSON.stringify(cjsPath)}).getRequestId,
@@ -148,7 +151,8 @@ const report = {
     loadConfig: typeof loadConfig, getLogger: typeof getLogger, getRequestId: typeof getRequestId,
     logApiCall: typeof logApiCall, allowedValues: typeof allowedValues, ApiLoggingError: typeof ApiLoggingError,
     ApiLoggingConfigSchema: typeof ApiLoggingConfigSchema, ENV_NAMES: typeof ENV_NAMES,
-    ERR_INVALID_CONFIG: typeof ERR_INVALID_CONFIG, ERR_LOG_DIR: typeof ERR_LOG_DIR
+    ERR_INVALID_CONFIG: typeof ERR_INVALID_CONFIG, ERR_LOG_DIR: typeof ERR_LOG_DIR,
+    ERR_LOGGER_OPTION: typeof ERR_LOGGER_OPTION, WARN_WRITE_FAILED: typeof WARN_WRITE_FAILED
   },
   namespaceKeys: Object.keys(ns).sort(),
   defaultLevel: loadConfig({ envFile: false }).level
@@ -160,6 +164,7 @@ console.log(JSON.stringify(report))
   const report = runNode(t, script, dir, { API_LOGGING_TEST_LOGDIR: logDir })
   t.equal(report.type, 'function')
   t.equal(report.defaultIsNamed, true, 'default === apiLoggingPlugin')
+  t.equal(report.defaultIsFastifyNamed, true, 'default === fastifyApiLogging')
   t.equal(report.sameAsCjs, true, 'the ES module default is the CommonJS export (one instance)')
   t.equal(report.sameLoadConfigAsCjs, true)
   t.equal(report.sameGetRequestIdAsCjs, true)
@@ -168,7 +173,7 @@ console.log(JSON.stringify(report))
   for (const name of NAMED_OBJECTS) t.equal(types[name], 'object', `${name} is an object`)
   for (const name of NAMED_STRINGS) t.equal(types[name], 'string', `${name} is a string`)
   const keys = report.namespaceKeys as string[]
-  for (const name of ['default', 'apiLoggingPlugin', ...NAMED_FUNCTIONS, ...NAMED_OBJECTS, ...NAMED_STRINGS]) {
+  for (const name of ['default', 'apiLoggingPlugin', 'fastifyApiLogging', ...NAMED_FUNCTIONS, ...NAMED_OBJECTS, ...NAMED_STRINGS]) {
     t.ok(keys.includes(name), `the module namespace has ${name}`)
   }
   t.equal(report.defaultLevel, 'INFO')
@@ -188,7 +193,7 @@ t.test('by package name, through package.json "exports"', async (t) => {
     const script = join(project, 'main.mjs')
     writeFileSync(script, `import { createRequire } from 'node:module'
 import Fastify from 'fastify'
-import apiLogging, { apiLoggingPlugin, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema } from 'fastify-api-logging'
+import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema } from 'fastify-api-logging'
 const require = createRequire(import.meta.url)
 ${REQUEST_ROUND_TRIP}
 const cjs = require('fastify-api-logging')
@@ -202,6 +207,7 @@ const report = {
   packageJsonName: require('fastify-api-logging/package.json').name,
   type: typeof apiLogging,
   defaultIsNamed: apiLogging === apiLoggingPlugin,
+  defaultIsFastifyNamed: apiLogging === fastifyApiLogging,
   dynamicDefaultIsRequire: (await import('fastify-api-logging')).default === require('fastify-api-logging'),
   staticDefaultIsRequire: apiLogging === cjs,
   requireDefault: cjs.default === cjs,
@@ -243,6 +249,7 @@ async function main () {
     type: typeof apiLogging,
     defaultIsPlugin: apiLogging.default === apiLogging,
     namedIsPlugin: apiLogging.apiLoggingPlugin === apiLogging,
+    fastifyNamedIsPlugin: apiLogging.fastifyApiLogging === apiLogging,
     importFromCjsIsSame: viaImport === apiLogging
   }
   report.roundTrip = await roundTrip(Fastify, apiLogging, apiLogging.getRequestId, process.env.API_LOGGING_TEST_LOGDIR)

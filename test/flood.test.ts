@@ -162,7 +162,7 @@ t.test('a 1 MB JSON response with logResponseBody', async (t) => {
   const serialized = JSON.stringify(object)
   t.ok(serialized.length > 1024 * 1024, `the response is ${(serialized.length / 1e6).toFixed(2)} MB`)
   app.get('/object', async () => object)
-  // Pre-serialised JSON (a proxy, a cache, fast-json-stringify): the same data as a string.
+  // Pre-serialized JSON (a proxy, a cache, fast-json-stringify): the same data as a string.
   app.get('/string', async (_request, reply) => reply.type('application/json').send(serialized))
   for (const route of ['/object', '/string']) {
     const id = `flood-response${route.replace('/', '-')}`
@@ -174,9 +174,9 @@ t.test('a 1 MB JSON response with logResponseBody', async (t) => {
     t.equal(res.body.length, serialized.length, 'the client gets the whole body')
     assertWithinCap(t, `1 MB response ${route}`, lines)
     const body = completion(lines.records)?.response_body
-    // A JSON string too large to parse back is only summarised (type and size): a text search could
+    // A JSON string too large to parse back is only summarized (type and size): a text search could
     // not see secrets nested under sensitive keys in it.
-    t.match(typeof body === 'string' ? body : JSON.stringify(body), route === '/string' ? /^\[application\/json, \d+ bytes\]$/ : TRUNCATED, `${route}: response_body says it was cut or summarised`)
+    t.match(typeof body === 'string' ? body : JSON.stringify(body), route === '/string' ? /^\[application\/json, \d+ bytes\]$/ : TRUNCATED, `${route}: response_body says it was cut or summarized`)
   }
 })
 

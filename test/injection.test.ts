@@ -267,7 +267,7 @@ async function main () {
 main().catch((err) => { process.stderr.write(String(err && err.stack) + '\\n'); process.exitCode = 1 })
 `
   const hostile = ALL.replace(/[?#]/g, '')
-  // FORCE_COLOR and NO_COLOR unset: stdout is a pipe, so no colour codes either.
+  // FORCE_COLOR and NO_COLOR unset: stdout is a pipe, so no color codes either.
   const result = await start(process.execPath, ['-e', script, PACKAGE_ROOT, logDir, JSON.stringify(hostile)], { timeoutMs: 60_000, env: { FORCE_COLOR: undefined } }).result
   t.equal(result.code, 0, `the child exits cleanly: ${result.stderr.slice(0, 500)}`)
   const out = result.stdout

@@ -199,7 +199,7 @@ t.test('the default exclusions are /health and /favicon.ico', async (t) => {
   t.same(readJsonLines(logDir), [])
 })
 
-t.test('request bodies: JSON redacted, text as content, binary summarised, the app\'s object untouched', async (t) => {
+t.test('request bodies: JSON redacted, text as content, binary summarized, the app\'s object untouched', async (t) => {
   const { app, logDir } = await buildApp(t)
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => done(null, body))
   app.post('/json', async (request) => request.body)

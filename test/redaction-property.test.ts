@@ -378,7 +378,7 @@ main().catch((err) => { process.stderr.write(String(err && err.stack) + '\\n'); 
 })
 
 // ---------------------------------------------------------------------------------------------
-// A length limit must not cut a secret so that its shape is no longer recognised and the rest of
+// A length limit must not cut a secret so that its shape is no longer recognized and the rest of
 // it is written: redaction has to see what is kept, or the cut has to happen after redaction.
 
 interface BoundaryShape {

@@ -1,9 +1,14 @@
 // Compile-only type tests: `tsc -p types/tsconfig.json` must pass. Every `@ts-expect-error`
 // below is itself checked: if the line after it compiled, tsc would fail with "Unused
 // '@ts-expect-error' directive".
-import Fastify from 'fastify'
+import Fastify, { type FastifyPluginAsync } from 'fastify'
 import apiLogging, {
   apiLoggingPlugin,
+  fastifyApiLogging,
+  ERR_LOGGER_OPTION,
+  WARN_WRITE_FAILED,
+  type ApiLogger,
+  type ApiLoggerOptions,
   loadConfig,
   getLogger,
   getRequestId,
@@ -39,6 +44,10 @@ const app = Fastify()
 // --- the plugin and its options ------------------------------------------------------------
 
 expectType<typeof apiLogging>(apiLoggingPlugin)
+expectType<typeof apiLogging>(fastifyApiLogging)
+expectExact<Equal<typeof fastifyApiLogging, FastifyPluginAsync<ApiLoggingOptions>>>()
+expectType<string>(ERR_LOGGER_OPTION)
+expectType<string>(WARN_WRITE_FAILED)
 app.register(apiLogging, { level: 'debug', logDir: 'x', excludePaths: ['/a'] })
 app.register(apiLogging, { level: 'WARNING', envFile: false, now: () => 0, enableConsoleLogging: false })
 app.register(apiLogging, { level: 'warn' })
@@ -104,6 +113,15 @@ expectType<ApiLoggingConfig>(loadConfig({ envFile: false, level: 'error' }))
 getLogger('x').info('m')
 getLogger('x').info({ user: 1 }, 'm')
 getLogger('x').child({ a: 1 }).warn('m')
+expectType<ApiLogger>(getLogger('x'))
+expectType<ApiLogger>(getLogger('x', { level: 'WARNING', msgPrefix: '[x] ', serializers: { user: (u: { id: number }) => u.id }, mixin: () => ({ region: 'eu' }) }))
+const loggerOptions: ApiLoggerOptions = { mixinMergeStrategy: (merge, mixin) => ({ ...mixin, ...merge }) }
+expectType<ApiLoggerOptions>(loggerOptions)
+// @ts-expect-error redact is not an option of getLogger (the plugin redacts)
+getLogger('x', { redact: ['a'] })
+// @ts-expect-error mixin returns an object
+getLogger('x', { mixin: () => 'no' })
+expectType<ApiLogger>(app.apiLogging.getLogger('audit'))
 
 const asyncResult = logApiCall('x', async () => 1)
 expectType<Promise<number>>(asyncResult)

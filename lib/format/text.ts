@@ -34,7 +34,7 @@ export function formatTextLine (record: LogRecord): string {
   return line + '\n'
 }
 
-const COLOURS: Record<string, string> = {
+const COLORS: Record<string, string> = {
   DEBUG: '\u001b[90m',
   INFO: '\u001b[32m',
   WARNING: '\u001b[33m',
@@ -43,10 +43,10 @@ const COLOURS: Record<string, string> = {
 }
 const RESET = '\u001b[0m'
 
-/** Console layout: `[2025-01-14 10:30:15] INFO [api] message`, the level coloured when asked. */
-export function formatConsoleLine (record: LogRecord, colour: boolean): string {
+/** Console layout: `[2025-01-14 10:30:15] INFO [api] message`, the level colored when asked. */
+export function formatConsoleLine (record: LogRecord, color: boolean): string {
   const label = levelLabel(record.level)
-  let line = '[' + localTimestamp(record.time) + '] ' + (colour ? COLOURS[label] + label + RESET : label) +
+  let line = '[' + localTimestamp(record.time) + '] ' + (color ? COLORS[label] + label + RESET : label) +
     ' [' + escapeText(record.logger) + '] ' + escapeText(record.message)
   const fields = record.fields
   if (fields !== null && typeof fields.exception_type === 'string') {

@@ -200,7 +200,7 @@ function casing (rng: Rng, words: string[]): string {
 export function sensitiveKey (rng: Rng): string {
   const base = rng.pick(SENSITIVE_WORDS)
   let words = base.map((word) => {
-    // A separator inside a word (`pass_word`) is dropped by normalisation too.
+    // A separator inside a word (`pass_word`) is dropped by normalization too.
     if (word.length > 4 && rng.chance(0.1)) {
       const cut = rng.between(2, word.length - 2)
       return word.slice(0, cut) + rng.pick(['_', '-', '.']) + word.slice(cut)

@@ -5,7 +5,7 @@ import { Redactor, REDACTED, normalizeKey, truncate } from '../../dist/redact.js
 
 const redactor = new Redactor()
 
-t.test('key names: normalised, any depth, equal to or ending with a sensitive name', async (t) => {
+t.test('key names: normalized, any depth, equal to or ending with a sensitive name', async (t) => {
   t.equal(normalizeKey('X-Api_Key.v2'), 'xapikeyv2')
   for (const key of ['password', 'PASSWORD', 'api_key', 'apiKey', 'X-Api-Key', 'client_secret', 'passwordConfirmation', 'access-token', 'Set-Cookie', 'sessionId']) {
     t.ok(redactor.isSensitiveKey(key), `${key} is sensitive`)
