@@ -14,8 +14,7 @@ import { addInstance, removeInstance, retireInstance } from './registry'
 import { RequestLines } from './request-lines'
 import { RequestState } from './request-state'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
-import { FASTIFY_REGISTER_KEYS } from './settings'
-import type { ApiLoggingConfig } from './settings'
+import { FASTIFY_REGISTER_KEYS, type ApiLoggingConfig } from './settings'
 import type { ApiLoggingStats } from './sinks/output'
 
 /** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and these. */

@@ -100,11 +100,11 @@ export const ENV_NAMES: Readonly<Record<ApiLoggingConfigKey, string>> = Object.f
  * the plugin, or the plugin only. Their types and docs are in `LoadConfigOptions` and
  * `ApiLoggingOptions`.
  */
-export const NON_SETTING_OPTIONS: Readonly<Record<string, 'load' | 'register'>> = Object.freeze({
+export const NON_SETTING_OPTIONS = Object.freeze({
   envFile: 'load',
   redactKeysReplaceDefaults: 'register',
   now: 'register'
-})
+} as const satisfies Record<string, 'load' | 'register'>)
 
 /** Keys that Fastify itself reads from any plugin's register options: never ours to validate. */
 export const FASTIFY_REGISTER_KEYS: ReadonlySet<string> = new Set(['prefix', 'logLevel', 'logSerializers'])

@@ -21,10 +21,12 @@ import apiLogging, {
   type ApiLoggingConfigKey,
   type ApiLoggingDecorator,
   type ApiLoggingOptions,
+  type ApiLoggingSettings,
   type ApiLoggingStats,
   type LevelName,
   type SinkStats
 } from '../dist/index.js'
+import { NON_SETTING_OPTIONS } from '../dist/settings.js'
 
 /** Passes when `value` is assignable to `T`. */
 function expectType<T> (value: T): T {
@@ -72,6 +74,9 @@ app.register(apiLogging, {
   // @ts-expect-error envFile is a path or false, never true
   envFile: true
 })
+
+// Every register option that is not a setting is known to the loader (or it would refuse it).
+expectExact<Equal<Exclude<keyof ApiLoggingOptions, keyof ApiLoggingSettings>, keyof typeof NON_SETTING_OPTIONS>>()
 
 const options: ApiLoggingOptions = { level: 'info' }
 expectType<ApiLoggingOptions>(options)
