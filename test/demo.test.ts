@@ -38,8 +38,12 @@ t.test('music-dashboard demo: routes, request ids, redaction, errors, slow reque
     }
   })
   t.teardown(() => { if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL') })
-  const port = Number((await server.waitForLine(/^listening on http:\/\/127\.0\.0\.1:(\d+)/))[1])
+  const listening = await server.waitForLine(/^listening on http:\/\/127\.0\.0\.1:(\d+) .*SQLite through (\S+)\)$/)
+  const port = Number(listening[1])
   t.ok(port > 0, `listening on ${port}`)
+  // Node's own SQLite where the line has it (no native addon), better-sqlite3 on Node 20.
+  const [major, minor] = process.versions.node.split('.').map(Number)
+  t.equal(listening[2], major > 22 || (major === 22 && minor >= 13) ? 'node:sqlite' : 'better-sqlite3', `the SQLite driver for Node ${process.versions.node}`)
   const base = `http://127.0.0.1:${port}`
 
   const answers: Answer[] = []

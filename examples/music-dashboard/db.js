@@ -1,9 +1,8 @@
 'use strict'
 
-// The demo's data layer: video tasks and agents in SQLite (better-sqlite3, synchronous).
-// Every function logs through getLogger('db'). Inside a request those lines carry that
-// request's request_id with nothing passed; called from the background job they have null.
-const Database = require('better-sqlite3')
+// The demo's data layer: video tasks and agents in SQLite, synchronous. Every function logs
+// through getLogger('db'). Inside a request those lines carry that request's request_id with
+// nothing passed; called from the background job they have null.
 const { getLogger } = require('fastify-api-logging')
 
 const log = getLogger('db')
@@ -16,11 +15,28 @@ const AGENTS = [
 ]
 
 /**
+ * SQLite through Node's own `node:sqlite` where the Node line has it (22.13 and later: no native
+ * addon to build), else through better-sqlite3 (Node 20). Both have the same synchronous
+ * `exec`, `prepare().run/get/all` and `close`, which is all this module uses.
+ */
+function openSqlite (path) {
+  let sqlite
+  try {
+    sqlite = require('node:sqlite')
+  } catch {
+    sqlite = null
+  }
+  if (sqlite !== null) return { db: new sqlite.DatabaseSync(path), driver: 'node:sqlite' }
+  const Database = require('better-sqlite3')
+  return { db: new Database(path), driver: 'better-sqlite3' }
+}
+
+/**
  * Opens (and creates when needed) the database at `path`; ':memory:' keeps it in memory.
  * Returns the data-layer functions and `close()`.
  */
 function openDatabase (path = './music-dashboard.db') {
-  const db = new Database(path)
+  const { db, driver } = openSqlite(path)
   db.exec(`
     CREATE TABLE IF NOT EXISTS video_tasks (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,11 +109,13 @@ function openDatabase (path = './music-dashboard.db') {
     })
   }
 
+  let open = true
   function close () {
-    if (db.open) db.close()
+    if (open) db.close()
+    open = false
   }
 
-  return { saveVideoTask, updateVideoTaskStatus, getVideoTask, listPendingTasks, countVideos, agentStatuses, close }
+  return { driver, saveVideoTask, updateVideoTaskStatus, getVideoTask, listPendingTasks, countVideos, agentStatuses, close }
 }
 
 module.exports = { openDatabase }

@@ -59,7 +59,7 @@ async function main () {
   jobs.start(db, { intervalMs: Math.max(jobIntervalMs, 10) })
   const { port: actualPort } = app.server.address()
   const shownHost = host.includes(':') ? `[${host}]` : host
-  process.stdout.write(`listening on http://${shownHost}:${actualPort} (logs in ${app.apiLogging.config.logDir}/)\n`)
+  process.stdout.write(`listening on http://${shownHost}:${actualPort} (logs in ${app.apiLogging.config.logDir}/, SQLite through ${db.driver})\n`)
 }
 
 main().catch((err) => {
