@@ -19,7 +19,7 @@ const IPC_TIMEOUT_MS = 30_000
 const KEEP_SCAN_MS = 200
 const EXIT_TIMEOUT_MS = 30_000
 
-const ALL_MODES = ['none', 'builtin', 'plugin-prod', 'plugin-dev', 'plugin-dev-keys']
+const ALL_MODES = ['none', 'builtin', 'plugin-floor', 'plugin-prod', 'plugin-dev', 'plugin-dev-keys']
 // BENCH_BASELINE=<dir of another build of this package> adds `baseline-prod`: that build in the
 // production configuration, in the same interleaved rounds (to judge a change against main).
 const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined

@@ -31,6 +31,18 @@ async function build () {
         envFile: false
       })
       break
+    case 'plugin-floor':
+      // Every sink off: request ids, the response header, the async context and the hooks only,
+      // the cost no configuration can remove.
+      app = Fastify()
+      await app.register(apiLogging, {
+        logDir,
+        enableConsoleLogging: false,
+        enableFileLogging: false,
+        enableJsonLogging: false,
+        envFile: false
+      })
+      break
     case 'plugin-dev':
     case 'plugin-dev-keys':
       app = Fastify()

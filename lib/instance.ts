@@ -21,7 +21,7 @@ export class ApiLoggingInstance implements OpenInstance {
   readonly config: ApiLoggingConfig
   readonly redactor: Redactor
   readonly now: () => number
-  /** Lowest level written (pino's numbers; Infinity for SILENT). */
+  /** Lowest level written (pino's numbers; Infinity for SILENT, or when every sink is off). */
   readonly minLevel: number
   readonly maxRecordBytes: number
   readonly output: LogOutput
@@ -30,7 +30,7 @@ export class ApiLoggingInstance implements OpenInstance {
     this.config = config
     this.redactor = redactor
     this.now = now
-    this.minLevel = LEVEL_VALUES[config.level]
+    this.minLevel = output.isEmpty ? Infinity : LEVEL_VALUES[config.level]
     this.maxRecordBytes = config.maxRecordBytes
     this.output = output
   }

@@ -99,6 +99,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     excludePaths: config.excludePaths,
     now: instance.now
   }, (record) => instance.emit(record))
+  const logsRequests = lines.active
 
   if (fastify.initialConfig.requestIdHeader) {
     instance.emit({
@@ -128,11 +129,12 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     const state = new RequestState(id, instance, request, reply, lines.clock(), rejectedRequestId(request.raw))
     ;(request as RequestWithState)[kState] = state
     request.log = new RequestLogger(state)
-    state.excluded = lines.isExcluded(request.url)
+    state.excluded = !logsRequests || lines.isExcluded(request.url)
     if (!state.excluded) {
       lines.start(state)
       ;(reply.raw as ResponseWithState)[kState] = state
-      reply.raw.once('close', onResponseClosed)
+      // `on`, not `once`: the listener runs once anyway (state.done), and once() would wrap it.
+      reply.raw.on('close', onResponseClosed)
     }
     requestStorage.run(state, done)
   }

@@ -30,6 +30,7 @@ export function capRecord (message: string, fields: Record<string, unknown> | nu
   if (fields !== null) {
     for (const key in fields) {
       const value = fields[key]
+      if (value === undefined) continue
       chars += key.length + (typeof value === 'string' ? value.length : value instanceof RawJson ? value.json.length : 24)
     }
   }
@@ -37,7 +38,7 @@ export function capRecord (message: string, fields: Record<string, unknown> | nu
 
   const parts = new Map<string, unknown>()
   parts.set('', message)
-  if (fields !== null) for (const key in fields) parts.set(key, fields[key])
+  if (fields !== null) for (const key in fields) if (fields[key] !== undefined) parts.set(key, fields[key])
   const sizes = new Map<string, number>()
   let total = FIXED_PART
   for (const [key, value] of parts) {

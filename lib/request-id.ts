@@ -8,15 +8,17 @@ export const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 const REJECTED_MAX = 512
 
 const kRejectedId = Symbol('fastify-api-logging.rejectedRequestId')
+// The id our generator gave this request: already checked, so it is not checked again.
+const kGeneratedId = Symbol('fastify-api-logging.generatedId')
 
-type RawWithRejected = IncomingMessage & { [kRejectedId]?: string }
+type RawWithRejected = IncomingMessage & { [kRejectedId]?: string, [kGeneratedId]?: string }
 
 /**
  * The generator given to `fastify.setGenReqId`: the configured header's value when it is a sane
  * id, else a fresh UUID v4, the refused value kept for the request's first log line.
  */
 export function createRequestIdGenerator (header: string, redactor: Redactor): (req: IncomingMessage) => string {
-  return function genRequestId (req: IncomingMessage): string {
+  function chooseId (req: IncomingMessage): string {
     const incoming = req.headers[header]
     if (incoming === undefined) return randomUUID()
     const value = Array.isArray(incoming) ? incoming.join(', ') : incoming
@@ -25,6 +27,11 @@ export function createRequestIdGenerator (header: string, redactor: Redactor): (
     if (VALID_REQUEST_ID.test(value) && !redactor.looksLikeCredential(value)) return value
     ;(req as RawWithRejected)[kRejectedId] = value.slice(0, REJECTED_MAX)
     return randomUUID()
+  }
+  return function genRequestId (req: IncomingMessage): string {
+    const id = chooseId(req)
+    ;(req as RawWithRejected)[kGeneratedId] = id
+    return id
   }
 }
 
@@ -38,6 +45,7 @@ export function rejectedRequestId (req: IncomingMessage): string | undefined {
  * the header unvalidated) only when it is sane.
  */
 export function ensureValidRequestId (id: string, req: IncomingMessage, redactor: Redactor): string {
+  if ((req as RawWithRejected)[kGeneratedId] === id) return id
   if (VALID_REQUEST_ID.test(id) && !redactor.looksLikeCredential(id)) return id
   ;(req as RawWithRejected)[kRejectedId] = String(id).slice(0, REJECTED_MAX)
   return randomUUID()

@@ -26,6 +26,31 @@ export interface RequestLineSettings {
   readonly monotonic?: () => number
 }
 
+/** The fields of a completion line, in the order they are written. */
+interface CompletionFields {
+  [key: string]: unknown
+  method: string
+  path: string
+  endpoint: string | null
+  status_code: number
+  response_time_ms: number
+  content_length: number | null
+  slow_request: boolean
+  client_ip: string
+  user_agent: string | null
+  error_class: string | undefined
+  aborted: true | undefined
+  exception_type: string | undefined
+  exception_message: string | undefined
+  exception_code: string | undefined
+  exception: string | undefined
+  rejected_request_id: string | undefined
+  request_body: unknown
+  response_body: unknown
+  request_headers: unknown
+  response_headers: unknown
+}
+
 const MAX_PATH = 2048
 const MAX_USER_AGENT = 256
 const MAX_EXCEPTION_MESSAGE = 2048
@@ -73,6 +98,11 @@ export class RequestLines {
     this.monotonic = settings.monotonic ?? performance.now.bind(performance)
     this.logStart = settings.logRequestStart && INFO >= settings.minLevel
     this.excluded = compileExclusions(settings.excludePaths)
+  }
+
+  /** Whether any request line can be written at this level (false for SILENT, or every sink off). */
+  get active (): boolean {
+    return this.settings.minLevel !== Infinity
   }
 
   /** Now, on the clock of `RequestState.startedAt`. */
@@ -129,7 +159,9 @@ export class RequestLines {
     if (slow) this.write(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_SITE.origin(), state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
     if (level < minLevel) return
     const contentLength = Number(reply.getHeader('content-length'))
-    const fields: Record<string, unknown> = {
+    // Every completion line has this one shape (absent fields are undefined, which no format
+    // writes), so the formats see one object layout instead of one per combination.
+    const fields: CompletionFields = {
       method,
       path,
       endpoint: request.routeOptions.url ?? null,
@@ -138,21 +170,20 @@ export class RequestLines {
       content_length: Number.isFinite(contentLength) ? contentLength : null,
       slow_request: slow,
       client_ip: request.ip,
-      user_agent: this.userAgentOf(state)
+      user_agent: this.userAgentOf(state),
+      error_class: status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : undefined,
+      aborted: aborted ? true : undefined,
+      exception_type: undefined,
+      exception_message: undefined,
+      exception_code: undefined,
+      exception: undefined,
+      rejected_request_id: !state.startLogged && state.rejectedId !== undefined ? this.rejectedIdOf(state.rejectedId) : undefined,
+      request_body: settings.logRequestBody ? bodyForLog(request.body, request.headers['content-type'], settings.redactor, settings.bodyMaxBytes) : undefined,
+      response_body: settings.logResponseBody ? state.responseBody : undefined,
+      request_headers: settings.logHeaders ? headersForLog(request.headers, settings.redactor) : undefined,
+      response_headers: settings.logHeaders ? headersForLog(reply.getHeaders(), settings.redactor) : undefined
     }
-    if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
-    if (aborted) fields.aborted = true
     if (state.failure !== null) this.addException(fields, state.failure, status)
-    if (!state.startLogged && state.rejectedId !== undefined) fields.rejected_request_id = this.rejectedIdOf(state.rejectedId)
-    if (settings.logRequestBody) {
-      const body = bodyForLog(request.body, request.headers['content-type'], settings.redactor, settings.bodyMaxBytes)
-      if (body !== undefined) fields.request_body = body
-    }
-    if (settings.logResponseBody && state.responseBody !== undefined) fields.response_body = state.responseBody
-    if (settings.logHeaders) {
-      fields.request_headers = headersForLog(request.headers, settings.redactor)
-      fields.response_headers = headersForLog(reply.getHeaders(), settings.redactor)
-    }
     const message = aborted
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
@@ -161,7 +192,7 @@ export class RequestLines {
   }
 
   // The exception goes on the one completion line of its request; the stack only for 5xx.
-  private addException (fields: Record<string, unknown>, error: Error, status: number): void {
+  private addException (fields: CompletionFields, error: Error, status: number): void {
     const redactor = this.settings.redactor
     fields.exception_type = errorType(error)
     fields.exception_message = redactor.redactAndTruncate(String(error.message), MAX_EXCEPTION_MESSAGE)

@@ -31,6 +31,15 @@ export function escapeJson (json: string): string {
   return JSON_UNSAFE.test(json) ? json.replace(JSON_UNSAFE_ALL, jsonEscapeChar) : json
 }
 
+// What keeps a string from being written between quotes as it is: quotes, backslashes, controls,
+// the separators, and surrogates (JSON.stringify escapes a lone one; most strings have none).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/
+
+/** A string as a JSON string literal, escaped for line-based tools; the common case without JSON.stringify. */
+export function jsonString (text: string): string {
+  return NEEDS_ESCAPE.test(text) ? escapeJson(JSON.stringify(text)) : '"' + text + '"'
+}
+
 /** JSON.stringify that never throws (BigInt, hostile toJSON) and never leaves a raw separator. */
 export function stringifyJson (value: unknown): string {
   let json: string | undefined

@@ -1,7 +1,7 @@
 import { levelLabel } from '../levels'
 import { RawJson, type LogRecord } from '../record'
 import { isoTimestamp } from './time'
-import { escapeJson, stringifyJson } from './escape'
+import { jsonString, stringifyJson } from './escape'
 
 // Logger names, origins and keys repeat on every line: keep their JSON form. (Request ids never
 // repeat, so they do not go through this cache.)
@@ -10,7 +10,7 @@ const quoted = new Map<string, string>()
 function quote (text: string): string {
   let json = quoted.get(text)
   if (json === undefined) {
-    json = escapeJson(JSON.stringify(text))
+    json = jsonString(text)
     if (quoted.size < 1000) quoted.set(text, json)
   }
   return json
@@ -19,7 +19,7 @@ function quote (text: string): string {
 // Most context values are strings and numbers: skip the guarded path for them.
 function jsonValue (value: unknown): string {
   switch (typeof value) {
-    case 'string': return escapeJson(JSON.stringify(value))
+    case 'string': return jsonString(value)
     case 'number': return Number.isFinite(value) ? String(value) : 'null'
     case 'boolean': return value ? 'true' : 'false'
     default: return value === null ? 'null' : value instanceof RawJson ? value.json : stringifyJson(value)
@@ -32,7 +32,7 @@ export function formatJsonLine (record: LogRecord): string {
   let line = '{"timestamp":"' + isoTimestamp(record.time) +
     '","level":"' + levelLabel(record.level) +
     '","logger":' + quote(record.logger) +
-    ',"message":' + escapeJson(JSON.stringify(record.message)) +
+    ',"message":' + jsonString(record.message) +
     ',"module":' + quote(origin.module) +
     ',"function":' + quote(origin.function) +
     ',"line":' + origin.line +

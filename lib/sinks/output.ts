@@ -104,6 +104,11 @@ export class LogOutput {
     return new LogOutput(logDir, sinks)
   }
 
+  /** Whether any sink is on: with none, nothing is worth building a record for. */
+  get isEmpty (): boolean {
+    return this.sinks.length === 0
+  }
+
   /** Formats the record for every sink and queues it there. */
   write (record: LogRecord): void {
     for (const sink of this.sinks) sink.writer.write(sink.format(record))
