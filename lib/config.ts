@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util'
 import type { TSchema } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { ACCEPTED_LEVELS, normalizeLevel } from './levels'
-import { configError } from './errors'
+import { configError, unknownSettingWarning } from './errors'
 import { ENV_NAMES, NON_SETTING_OPTIONS, SETTING_KEYS, settingSchema, type ApiLoggingConfig, type ApiLoggingConfigKey } from './settings'
 import type { ApiLoggingSettings } from './settings.generated'
 
@@ -51,6 +51,7 @@ export function loadConfig (options: LoadConfigOptions = {}): ApiLoggingConfig {
 export function resolveConfig (options: LoadConfigOptions, caller: 'load' | 'register'): ApiLoggingConfig {
   rejectUnknownOptions(options, caller)
   const dotenv = readDotenv(options.envFile)
+  warnNearMisses(dotenv)
   const raw: RawSetting[] = []
   const data: Record<string, unknown> = {}
 
@@ -86,6 +87,36 @@ function rejectUnknownOptions (options: object, caller: 'load' | 'register'): vo
   const unknown = Object.keys(options).filter((name) => !known.has(name))
   if (unknown.length === 0) return
   throw configError(`Unknown fastify-api-logging option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known options: ${[...known].join(', ')}`)
+}
+
+const VARIABLES: ReadonlySet<string> = new Set(Object.values(ENV_NAMES))
+const warnedVariables = new Set<string>()
+
+/** True when `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours. */
+export function oneEditApart (a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  if (a.length === b.length) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2)
+  }
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1)
+}
+
+// A misspelt variable would otherwise be ignored in silence (`LOG_LEVLE=DEBUG`): say so, once.
+function warnNearMisses (dotenv: Record<string, string>): void {
+  for (const [names, where] of [[Object.keys(process.env), ''], [Object.keys(dotenv), ' (in .env)']] as const) {
+    for (const name of names) {
+      if (VARIABLES.has(name) || warnedVariables.has(name)) continue
+      for (const variable of VARIABLES) {
+        if (!oneEditApart(name, variable)) continue
+        warnedVariables.add(name)
+        unknownSettingWarning(name + where, variable)
+        break
+      }
+    }
+  }
 }
 
 // An empty variable (`LOG_LEVEL=`) reads as unset, except for lists, where it means "none".
@@ -137,12 +168,28 @@ function envKeyedSchema (): object {
   return { type: 'object', properties }
 }
 
+/** One bad setting, as `error.settings` lists them for programs (the message says the same for people). */
+export interface InvalidSetting {
+  /** The setting's option name. */
+  key: ApiLoggingConfigKey
+  /** Its environment variable. */
+  variable: string
+  value: unknown
+  /** Where the value came from. */
+  source: Source | 'default'
+  /** What the setting allows. */
+  allowed: string
+}
+
+// The message names every bad setting; the details stay on a non-enumerable property, so a
+// printed or uncaught error is those few lines and its stack, not Ajv's whole report.
 function invalidConfig (err: unknown, raw: RawSetting[]): Error {
   const ajvErrors = (err as { errors?: Array<{ instancePath: string }> }).errors
-  if (!Array.isArray(ajvErrors)) return configError(`Invalid fastify-api-logging configuration: ${(err as Error).message}`, { cause: err })
+  if (!Array.isArray(ajvErrors)) return configError(`Invalid fastify-api-logging configuration: ${(err as Error).message}`)
   const failing = new Set<string>()
   for (const e of ajvErrors) failing.add(e.instancePath.split('/')[1] ?? '')
   const lines: string[] = []
+  const settings: InvalidSetting[] = []
   for (const key of SETTING_KEYS) {
     const envName = ENV_NAMES[key]
     if (!failing.has(envName)) continue
@@ -150,8 +197,11 @@ function invalidConfig (err: unknown, raw: RawSetting[]): Error {
     const name = setting?.source === 'option' ? `option ${key} (${envName})` : envName
     const from = setting === undefined ? '' : setting.source === 'option' ? '' : ` (from ${setting.source})`
     lines.push(`${name}=${showValue(setting?.value)}${from} must be ${allowedValues(key)}`)
+    settings.push({ key, variable: envName, value: setting?.value, source: setting?.source ?? 'default', allowed: allowedValues(key) })
   }
-  return configError(`Invalid fastify-api-logging configuration:\n  ${lines.join('\n  ')}`, { cause: err })
+  const error = configError(`Invalid fastify-api-logging configuration:\n  ${lines.join('\n  ')}`)
+  Object.defineProperty(error, 'settings', { value: Object.freeze(settings), enumerable: false })
+  return error
 }
 
 function showValue (value: unknown): string {

@@ -22,11 +22,14 @@ export const ERR_INVALID_CONFIG = 'FST_API_LOGGING_CONFIG'
 export const ERR_LOG_DIR = 'FST_API_LOGGING_LOG_DIR'
 /** `getLogger()` or `.child()` was given a pino option this package cannot honour. */
 export const ERR_LOGGER_OPTION = 'FST_API_LOGGING_LOGGER_OPTION'
+/** The code of the process warning for a variable one edit away from a setting's name (`LOG_LEVLE`). */
+export const WARN_UNKNOWN_SETTING = 'FST_API_LOGGING_UNKNOWN_SETTING'
 /** The code of the process warning emitted when a sink cannot write; the sink retries. */
 export const WARN_WRITE_FAILED = 'FST_API_LOGGING_WRITE_FAILED'
 
 // Messages are built by the callers (they name settings, values and paths), so each error's
-// format is a single `%s`. Registration errors have no HTTP meaning: no status code.
+// format is a single `%s`; the status code is @fastify/error's default, as for Fastify's own
+// plugin errors.
 const Base = ApiLoggingError as unknown as ErrorConstructor
 const ConfigError = createError(ERR_INVALID_CONFIG, '%s', undefined, Base)
 const LogDirError = createError(ERR_LOG_DIR, '%s', undefined, Base)
@@ -56,5 +59,13 @@ export const writeFailedWarning = createWarning({
   name: 'FastifyApiLoggingWarning',
   code: WARN_WRITE_FAILED,
   message: '%s sink cannot write %s: %s',
+  unlimited: true
+})
+
+/** `(variable, setting)`: once per misspelt variable and process. */
+export const unknownSettingWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_UNKNOWN_SETTING,
+  message: '%s is not a setting; did you mean %s?',
   unlimited: true
 })

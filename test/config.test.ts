@@ -11,9 +11,12 @@ import apiLogging, {
   ApiLoggingError,
   ERR_INVALID_CONFIG,
   ERR_LOG_DIR,
+  allowedValues,
+  WARN_UNKNOWN_SETTING,
   type ApiLoggingConfig,
   type ApiLoggingConfigKey
 } from '../dist/index.js'
+import { oneEditApart } from '../dist/config.js'
 import { tempDir } from './helpers/app'
 
 const PKG_DIR = resolve(__dirname, '..')
@@ -784,4 +787,63 @@ t.test('logDir', async (t) => {
     t.match(report.message, 'EACCES')
     t.same(readdirSync(logDir), [], 'nothing was written')
   })
+})
+
+t.test('a bad .env value: a short printed error, the details on error.settings', async (t) => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, '.env'), 'LOG_LEVEL=verbose\nLOG_FILE_MAX_BYTES=10MB\n')
+  const script = join(dir, 'app.js')
+  writeFileSync(script, [
+    `const Fastify = require(${JSON.stringify(require.resolve('fastify'))})`,
+    `const apiLogging = require(${JSON.stringify(resolve(__dirname, '..'))})`,
+    'const app = Fastify()',
+    'app.register(apiLogging, { logDir: "logs" })',
+    'app.ready()'
+  ].join('\n'))
+  const result = spawnSync(process.execPath, [script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH } })
+  t.not(result.status, 0, 'the process fails')
+  const printed = result.stderr.split('\n').filter((line) => line.trim() !== '')
+  t.ok(printed.length <= 25, `${printed.length} lines printed (was about 80 with Ajv's report):\n${result.stderr}`)
+  t.match(result.stderr, 'LOG_LEVEL="verbose" (from .env) must be one of DEBUG, INFO')
+  t.match(result.stderr, 'LOG_FILE_MAX_BYTES="10MB" (from .env) must be an integer >= 1024')
+  t.match(result.stderr, 'FST_API_LOGGING_CONFIG')
+  t.notMatch(result.stderr, 'must be equal to constant', 'no Ajv report')
+
+  setEnv({ LOG_LEVEL: 'verbose', SLOW_REQUEST_THRESHOLD_MS: '-1' })
+  const err = errorOf(t, () => loadConfig({ envFile: false, logFileMaxBytes: 12 })) as ConfigError & { settings?: unknown }
+  t.same(err.settings, [
+    { key: 'level', variable: 'LOG_LEVEL', value: 'verbose', source: 'environment', allowed: allowedValues('level') },
+    { key: 'slowRequestThresholdMs', variable: 'SLOW_REQUEST_THRESHOLD_MS', value: '-1', source: 'environment', allowed: 'an integer >= 0' },
+    { key: 'logFileMaxBytes', variable: 'LOG_FILE_MAX_BYTES', value: 12, source: 'option', allowed: 'an integer >= 1024' }
+  ], 'machine-readable details, one per bad setting')
+  t.notOk(Object.keys(err).includes('settings'), 'not enumerable: not printed')
+  t.equal(err.cause, undefined, 'no Ajv error attached')
+})
+
+t.test('a variable one edit away from a setting is warned about, once', async (t) => {
+  const warnings: Array<{ code?: string, message: string }> = []
+  const onWarning = (warning: Error & { code?: string }): void => { warnings.push({ code: warning.code, message: warning.message }) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  setEnv({ LOG_LEVLE: 'DEBUG', LOG_DIRS: 'x', ENABLE_JSON_LOGING: 'false', LOG_LEVEL_OF_MY_APP: 'x', PATHS: 'x' })
+  const envFile = writeEnvFile(t, 'SLOW_REQUEST_THRESOLD_MS=5\nLOG_LEVEL=INFO\n')
+  loadConfig({ envFile })
+  loadConfig({ envFile })
+  await new Promise((resolve) => setImmediate(resolve))
+  const ours = warnings.filter((w) => w.code === WARN_UNKNOWN_SETTING).map((w) => w.message).sort()
+  t.same(ours, [
+    'ENABLE_JSON_LOGING is not a setting; did you mean ENABLE_JSON_LOGGING?',
+    'LOG_DIRS is not a setting; did you mean LOG_DIR?',
+    'LOG_LEVLE is not a setting; did you mean LOG_LEVEL?',
+    'SLOW_REQUEST_THRESOLD_MS (in .env) is not a setting; did you mean SLOW_REQUEST_THRESHOLD_MS?'
+  ], 'a swap, an extra letter, a missing letter; each once; unrelated names are left alone')
+})
+
+t.test('oneEditApart', async (t) => {
+  const cases: Array<[string, string, boolean]> = [
+    ['LOG_LEVLE', 'LOG_LEVEL', true], ['LOG_LEVEL', 'LOG_LEVEL', false], ['LOG_LEVE', 'LOG_LEVEL', true],
+    ['LOG_LEVELS', 'LOG_LEVEL', true], ['LOG_LAVEL', 'LOG_LEVEL', true], ['LOG_LVELE', 'LOG_LEVEL', false],
+    ['XLOG_LEVEL', 'LOG_LEVEL', true], ['LOG_LEVEL_X', 'LOG_LEVEL', false], ['', 'A', true], ['AB', 'BA', true]
+  ]
+  for (const [a, b, expected] of cases) t.equal(oneEditApart(a, b), expected, `${a} / ${b}`)
 })

@@ -12,7 +12,7 @@ const CHILD_TIMEOUT_MS = 60_000
 
 const NAMED_FUNCTIONS = ['loadConfig', 'getRequestId', 'getLogger', 'logApiCall', 'allowedValues', 'ApiLoggingError']
 const NAMED_OBJECTS = ['ApiLoggingConfigSchema', 'ENV_NAMES']
-const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR', 'ERR_LOGGER_OPTION', 'WARN_WRITE_FAILED']
+const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR', 'ERR_LOGGER_OPTION', 'WARN_UNKNOWN_SETTING', 'WARN_WRITE_FAILED']
 
 interface ChildReport {
   [key: string]: unknown
@@ -135,7 +135,7 @@ t.test('ESM: import from dist/index.mjs by file URL', async (t) => {
   const mjsUrl = pathToFileURL(join(PKG_DIR, 'dist', 'index.mjs')).href
   const cjsPath = join(PKG_DIR, 'dist', 'index.js')
   writeFileSync(script, `import { createRequire } from 'node:module'
-import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, WARN_WRITE_FAILED, allowedValues } from ${JSON.stringify(mjsUrl)}
+import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED, allowedValues } from ${JSON.stringify(mjsUrl)}
 import * as ns from ${JSON.stringify(mjsUrl)}
 const require = createRequire(import.meta.url)
 const Fastify = createRequire(${JSON.stringify(join(PKG_DIR, 'package.json'))})('fastify')
@@ -152,7 +152,7 @@ const report = {
     logApiCall: typeof logApiCall, allowedValues: typeof allowedValues, ApiLoggingError: typeof ApiLoggingError,
     ApiLoggingConfigSchema: typeof ApiLoggingConfigSchema, ENV_NAMES: typeof ENV_NAMES,
     ERR_INVALID_CONFIG: typeof ERR_INVALID_CONFIG, ERR_LOG_DIR: typeof ERR_LOG_DIR,
-    ERR_LOGGER_OPTION: typeof ERR_LOGGER_OPTION, WARN_WRITE_FAILED: typeof WARN_WRITE_FAILED
+    ERR_LOGGER_OPTION: typeof ERR_LOGGER_OPTION, WARN_UNKNOWN_SETTING: typeof WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED: typeof WARN_WRITE_FAILED
   },
   namespaceKeys: Object.keys(ns).sort(),
   defaultLevel: loadConfig({ envFile: false }).level
