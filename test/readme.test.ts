@@ -77,7 +77,9 @@ t.test('every variable of ENV_NAMES is in README.md', async (t) => {
 t.test('every variable named in README.md and docs/*.md exists', async (t) => {
   t.ok(DOCS.length > 1, 'docs/*.md found')
   for (const file of DOCS) {
-    const unknown = [...new Set(read(file).match(ENV_LIKE) ?? [])].filter((name) => !ENV_VARS.has(name))
+    // A misspelt name quoted in the plugin's own warning ("LOG_LEVLE is not a setting; ...") is meant.
+    const text = read(file).replace(new RegExp(ENV_LIKE.source + '(?= is not a setting)', 'g'), '')
+    const unknown = [...new Set(text.match(ENV_LIKE) ?? [])].filter((name) => !ENV_VARS.has(name))
     t.same(unknown, [], `${file} names only real variables`)
   }
 })
