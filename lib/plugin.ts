@@ -6,6 +6,7 @@ import { requestStorage } from './context'
 import { watchProcessExit } from './exit'
 import { ApiLoggingInstance } from './instance'
 import { WARNING } from './levels'
+import { addLevelAliases, type LevelAliases } from './logger/aliases'
 import { boundLogger, type ApiLogger } from './logger/app-logger'
 import { RequestLogger } from './logger/request-logger'
 import { LogSite } from './origin'
@@ -51,6 +52,9 @@ declare module 'fastify' {
   interface FastifyInstance {
     apiLogging: ApiLoggingDecorator
   }
+  // With the plugin registered, request.log, fastify.log and their children all have the guide's
+  // level names as methods (the plugin adds them to Fastify's own logger).
+  interface FastifyBaseLogger extends LevelAliases {}
 }
 
 const kState = Symbol('fastify-api-logging.request')
@@ -113,6 +117,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     })
   }
 
+  addLevelAliases(fastify.log)
   fastify.setGenReqId(createRequestIdGenerator(header, redactor))
   fastify.decorateRequest(kState, null)
   fastify.decorate('apiLogging', Object.freeze({

@@ -156,7 +156,18 @@ expectType<ApiLoggingConfigKey>('levle')
 
 // --- inside a route ------------------------------------------------------------------------
 
+app.log.warning('from fastify.log')
+app.log.child({}).critical('from a child of fastify.log')
+getLogger('x').warning('w')
+getLogger('x').critical({ a: 1 }, 'c')
+getLogger('x').child({ a: 1 }).warning('w')
+// @ts-expect-error no such level name
+getLogger('x').notice('n')
+
 app.get('/x', async (request, reply) => {
+  request.log.warning('x')
+  request.log.critical({ a: 1 }, 'y')
+  request.log.child({ b: 2 }).warning('z')
   request.log.info('x')
   request.log.warn({ a: 1 }, 'y')
   request.log.child({ b: 2 }).debug('z')

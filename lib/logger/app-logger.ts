@@ -4,6 +4,7 @@ import { loggerOptionError } from '../errors'
 import { LEVEL_VALUES, normalizeLevel, pinoLevelOf } from '../levels'
 import { callerOrigin } from '../origin'
 import { activeTarget, onInstancesChanged, type LogTarget, type OpenInstance } from '../registry'
+import { addLevelAliases, type LevelAliases } from './aliases'
 import { recordFromCall, serialize, type CallExtras, type Serializer } from './record-call'
 
 /** The logger name of `request.log` lines. */
@@ -11,8 +12,14 @@ export const REQUEST_LOGGER = 'app'
 
 const MAX_LOGGER_NAME = 128
 
-/** A logger of this package: a pino logger whose lines go to the plugin's sinks. */
-export type ApiLogger = pino.Logger
+/**
+ * A logger of this package: a pino logger whose lines go to the plugin's sinks, with the guide's
+ * level names as methods too (`warning`, `critical`).
+ */
+export type ApiLogger = Omit<pino.Logger, 'child'> & LevelAliases & {
+  /** A child logger, as pino's `child`; the options this package takes are those of `ApiLoggerOptions`. */
+  child (bindings: pino.Bindings, options?: pino.ChildLoggerOptions): ApiLogger
+}
 
 /**
  * Options of `getLogger(name, options)`: the pino options that make sense when the plugin, not
@@ -76,8 +83,13 @@ interface Internals {
 
 type Internal = pino.Logger & Internals
 
-function internals (logger: pino.Logger): Internal {
+function internals (logger: pino.Logger | ApiLogger): Internal {
   return logger as Internal
+}
+
+// Every logger made here has the aliases (set on the root, inherited) and our child().
+function asApiLogger (logger: Internal): ApiLogger {
+  return logger as unknown as ApiLogger
 }
 
 function levelName (value: string | undefined, where: string): string | undefined {
@@ -140,11 +152,12 @@ const root = internals(pino({ level: 'info', base: null, timestamp: false, hooks
 type PinoChild = (this: pino.Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => pino.Logger
 const pinoChild = Object.getPrototypeOf(root).child as PinoChild
 const pinoSetBindings = Object.getPrototypeOf(root).setBindings as pino.Logger['setBindings']
+addLevelAliases(root)
 
 // Every child of every logger of ours passes here (an own property of the root, so found first on
 // the prototype chain): options are checked, and the bindings kept already serialized.
 Object.defineProperty(root, 'child', {
-  value: function child (this: Internal, bindings: pino.Bindings, options?: pino.ChildLoggerOptions): pino.Logger {
+  value: function child (this: Internal, bindings: pino.Bindings, options?: pino.ChildLoggerOptions): ApiLogger {
     if (options != null) checkOptions(options, ACCEPTED_CHILD, 'child()')
     const pinoOptions: pino.ChildLoggerOptions | undefined = options == null
       ? undefined
@@ -155,7 +168,7 @@ Object.defineProperty(root, 'child', {
     const own = serializedBindings(bindings, serializers)
     const merged = { ...(this[kBindings] ?? {}), ...own }
     made[kBindings] = Object.keys(merged).length === 0 ? null : merged
-    return made
+    return asApiLogger(made)
   }
 })
 
@@ -168,8 +181,8 @@ Object.defineProperty(root, 'setBindings', {
   }
 })
 
-const namedLoggers = new Map<string, pino.Logger>()
-const boundLoggers = new WeakMap<LogTarget, Map<string, pino.Logger>>()
+const namedLoggers = new Map<string, ApiLogger>()
+const boundLoggers = new WeakMap<LogTarget, Map<string, ApiLogger>>()
 
 function namedChild (name: string, options: pino.ChildLoggerOptions | undefined): Internal {
   const logger = internals(root.child({}, options))
@@ -191,7 +204,7 @@ export function getLogger (name: string, options?: ApiLoggerOptions): ApiLogger 
   if (options === undefined) {
     let logger = namedLoggers.get(name)
     if (logger === undefined) {
-      logger = namedChild(name, undefined)
+      logger = asApiLogger(namedChild(name, undefined))
       namedLoggers.set(name, logger)
     }
     return logger
@@ -204,7 +217,7 @@ export function getLogger (name: string, options?: ApiLoggerOptions): ApiLogger 
   const logger = namedChild(name, childOptions as pino.ChildLoggerOptions)
   if (mixin !== undefined) logger[kMixin] = mixin as CallExtras['mixin']
   if (mixinMergeStrategy !== undefined) logger[kMixinMerge] = mixinMergeStrategy
-  return logger
+  return asApiLogger(logger)
 }
 
 /** A logger whose lines always go to `target` (`fastify.apiLogging.getLogger`). */
@@ -218,8 +231,8 @@ export function boundLogger (name: string, target: LogTarget): ApiLogger {
   if (logger === undefined) {
     const made = namedChild(name, { level: pinoLevelOf(target.minLevel) })
     made[kTarget] = target
-    byName.set(name, made)
-    logger = made
+    logger = asApiLogger(made)
+    byName.set(name, logger)
   }
   return logger
 }
@@ -231,7 +244,7 @@ export function requestChild (target: LogTarget, requestId: string, minLevel: nu
   child[kRequestId] = requestId
   child[kLoggerName] = REQUEST_LOGGER
   if (options?.level === undefined) child.level = pinoLevelOf(minLevel)
-  return child
+  return asApiLogger(child)
 }
 
 // pino's own level check runs before ours: it lets through what the most verbose open instance

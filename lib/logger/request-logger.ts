@@ -40,8 +40,12 @@ export class RequestLogger implements FastifyBaseLogger {
   debug (...args: unknown[]): void { this.#log(DEBUG, args) }
   info (...args: unknown[]): void { this.#log(INFO, args) }
   warn (...args: unknown[]): void { this.#log(WARNING, args) }
+  /** The same as `warn`. */
+  warning (...args: unknown[]): void { this.#log(WARNING, args) }
   error (...args: unknown[]): void { this.#log(ERROR, args) }
   fatal (...args: unknown[]): void { this.#log(CRITICAL, args) }
+  /** The same as `fatal`. */
+  critical (...args: unknown[]): void { this.#log(CRITICAL, args) }
   silent (): void {}
 
   child (bindings: pino.Bindings, options?: pino.ChildLoggerOptions): FastifyBaseLogger {
