@@ -6,6 +6,8 @@ export interface RequestScope {
   readonly id: string
   /** The plugin instance the request belongs to: its lines go there. */
   readonly target: LogTarget
+  /** Notes that a line of `logger` carries `error`'s stack, so the completion line need not repeat it. */
+  noteStack (error: Error, logger: string): void
 }
 
 export const requestStorage = new AsyncLocalStorage<RequestScope>()

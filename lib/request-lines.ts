@@ -44,6 +44,7 @@ interface CompletionFields {
   exception_message: string | undefined
   exception_code: string | undefined
   exception: string | undefined
+  exception_logged_by: string | undefined
   rejected_request_id: string | undefined
   request_body: unknown
   response_body: unknown
@@ -177,13 +178,14 @@ export class RequestLines {
       exception_message: undefined,
       exception_code: undefined,
       exception: undefined,
+      exception_logged_by: undefined,
       rejected_request_id: !state.startLogged && state.rejectedId !== undefined ? this.rejectedIdOf(state.rejectedId) : undefined,
       request_body: settings.logRequestBody ? bodyForLog(request.body, request.headers['content-type'], settings.redactor, settings.bodyMaxBytes) : undefined,
       response_body: settings.logResponseBody ? state.responseBody : undefined,
       request_headers: settings.logHeaders ? headersForLog(request.headers, settings.redactor) : undefined,
       response_headers: settings.logHeaders ? headersForLog(reply.getHeaders(), settings.redactor) : undefined
     }
-    if (state.failure !== null) this.addException(fields, state.failure, status)
+    if (state.failure !== null) this.addException(fields, state, state.failure, status)
     const message = aborted
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
@@ -191,14 +193,17 @@ export class RequestLines {
     this.write(level, capped.message, COMPLETION_SITE.origin(), state.id, capped.fields)
   }
 
-  // The exception goes on the one completion line of its request; the stack only for 5xx.
-  private addException (fields: CompletionFields, error: Error, status: number): void {
+  // The exception goes on the one completion line of its request; the stack only for 5xx, and
+  // only when no application line of the request carried it already (that line is named).
+  private addException (fields: CompletionFields, state: RequestState, error: Error, status: number): void {
     const redactor = this.settings.redactor
     fields.exception_type = errorType(error)
     fields.exception_message = redactor.redactAndTruncate(String(error.message), MAX_EXCEPTION_MESSAGE)
     const code = (error as { code?: unknown }).code
     if (typeof code === 'string') fields.exception_code = code
-    if (status >= 500) fields.exception = redactor.redactAndTruncate(String(error.stack ?? ''), MAX_STACK)
+    if (status < 500) return
+    if (state.loggedError === error) fields.exception_logged_by = state.loggedErrorBy ?? undefined
+    else fields.exception = redactor.redactAndTruncate(String(error.stack ?? ''), MAX_STACK)
   }
 
   private pathOf (state: RequestState): string {

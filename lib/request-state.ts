@@ -41,6 +41,9 @@ export class RequestState implements RequestScope {
   // Redacted once, for both lines of the request.
   path: string | null = null
   userAgent: string | null | undefined = undefined
+  /** The last error whose stack an application line of this request carried, and that line's logger. */
+  loggedError: Error | null = null
+  loggedErrorBy: string | null = null
 
   constructor (id: string, target: LogTarget, request: RequestView, reply: ReplyView, startedAt: number, rejectedId: string | undefined) {
     this.id = id
@@ -49,5 +52,10 @@ export class RequestState implements RequestScope {
     this.reply = reply
     this.startedAt = startedAt
     this.rejectedId = rejectedId
+  }
+
+  noteStack (error: Error, logger: string): void {
+    this.loggedError = error
+    this.loggedErrorBy = logger
   }
 }

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { logApiCall } from '../dist/index.js'
 import { buildApp, linesOf, readJsonLines, readTextLines, type JsonRecord } from './helpers/app'
 
 const RECORD_KEYS = ['timestamp', 'level', 'logger', 'message', 'module', 'function', 'line', 'request_id']
@@ -304,4 +305,33 @@ t.test('no JSON line has a duplicate key', async (t) => {
   for (const line of readFileSync(join(logDir, 'api_structured.jsonl'), 'utf8').trim().split('\n')) {
     for (const key of Object.keys(JSON.parse(line))) t.equal(topLevelKeyCount(line, key), 1, key)
   }
+})
+
+t.test('a stack is written once per request: the completion line names the line that has it', async (t) => {
+  const { app, logDir } = await buildApp(t)
+  app.get('/via-api-call', async () => logApiCall('charge', async () => { throw new Error('card declined') }))
+  app.get('/via-request-log', async (request) => {
+    const error = new Error('store down')
+    request.log.error(error)
+    throw error
+  })
+  app.get('/another-error', async (request) => {
+    request.log.error(new Error('first problem'))
+    throw new Error('second problem')
+  })
+  const stackOf = (record: JsonRecord | undefined): unknown => record?.exception
+  for (const [url, loggedBy, logger] of [['/via-api-call', 'api_call', 'api_call'], ['/via-request-log', 'app', 'app']] as const) {
+    const res = await app.inject(url)
+    t.equal(res.statusCode, 500)
+    const lines = await linesOf(app, logDir, res.headers['x-request-id'] as string)
+    const completionLine = lines.find((line) => line.message.startsWith('API Error'))
+    t.match(completionLine, { exception_type: 'Error', exception_logged_by: loggedBy }, `${url}: the completion line names the ${loggedBy} line`)
+    t.equal(stackOf(completionLine), undefined, `${url}: and does not repeat the stack`)
+    t.match(stackOf(lines.find((line) => line.logger === logger && line.level === 'ERROR')), /^Error: /, `${url}: the stack is on the ${logger} line`)
+  }
+  const res = await app.inject('/another-error')
+  const lines = await linesOf(app, logDir, res.headers['x-request-id'] as string)
+  const completionLine = lines.find((line) => line.message.startsWith('API Error'))
+  t.match(stackOf(completionLine), /^Error: second problem/, 'a different error keeps its stack on the completion line')
+  t.notOk('exception_logged_by' in (completionLine ?? {}))
 })

@@ -143,8 +143,9 @@ function logMethod (this: pino.Logger, args: unknown[], _method: unknown, level:
   const target = self[kTarget] ?? scope?.target ?? activeTarget()
   if (level < target.minLevel) return
   // A request's id belongs on the lines of that request's own instance only.
-  const requestId = self[kRequestId] ?? (scope !== undefined && scope.target === target ? scope.id : null)
-  target.emit(recordFromCall(target, level, self[kLoggerName] ?? REQUEST_LOGGER, requestId, extrasOf(self), args, callerOrigin()))
+  const ownScope = scope !== undefined && scope.target === target ? scope : undefined
+  const requestId = self[kRequestId] ?? ownScope?.id ?? null
+  target.emit(recordFromCall(target, level, self[kLoggerName] ?? REQUEST_LOGGER, requestId, extrasOf(self), args, callerOrigin(), ownScope))
 }
 
 const nowhere = { write (): void {} }

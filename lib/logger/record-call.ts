@@ -3,6 +3,7 @@ import { stringifyJson } from '../format/escape'
 import { RECORD_KEYS, RawJson, type LogRecord, type Origin } from '../record'
 import { capRecord } from '../record-cap'
 import { errorType, type Redactor } from '../redact'
+import type { RequestScope } from '../context'
 import type { LogTarget } from '../registry'
 
 const MAX_MESSAGE = 8192
@@ -32,7 +33,7 @@ const WILDCARD = Symbol.for('pino.*')
  * these calls, our formats do.
  */
 export function recordFromCall (target: LogTarget, level: number, logger: string, requestId: string | null,
-  extras: CallExtras | null, args: unknown[], origin: Origin): LogRecord {
+  extras: CallExtras | null, args: unknown[], origin: Origin, scope?: RequestScope): LogRecord {
   const first = args[0]
   let object: Record<string, unknown> | null = null
   let error: Error | null = null
@@ -84,6 +85,8 @@ export function recordFromCall (target: LogTarget, level: number, logger: string
     merged.exception_type = errorType(error)
     merged.exception_message = safeMessage(error)
     merged.exception = safeStack(error)
+    // The request's completion line names this line instead of writing the same stack again.
+    if (scope !== undefined) scope.noteStack(error, logger)
     const code = (error as { code?: unknown }).code
     if (typeof code === 'string' || typeof code === 'number') merged.exception_code = code
     const cause = (error as { cause?: unknown }).cause

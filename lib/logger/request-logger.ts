@@ -57,6 +57,6 @@ export class RequestLogger implements FastifyBaseLogger {
     const origin = callerOrigin()
     if (origin === FRAMEWORK_ORIGIN) return
     const target = this.#scope.target
-    target.emit(recordFromCall(target, level, REQUEST_LOGGER, this.#scope.id, null, args, origin))
+    target.emit(recordFromCall(target, level, REQUEST_LOGGER, this.#scope.id, null, args, origin, this.#scope))
   }
 }
