@@ -8,13 +8,21 @@ const ROOT = resolve(__dirname, '..')
 const MODULES = join(ROOT, 'node_modules')
 
 /**
+ * `npm pack` of the build as it is: `--ignore-scripts` skips `prepack` (a clean rebuild of dist/),
+ * which would pull dist/ from under the other test files running at the same time.
+ */
+function pack (destination: string): string {
+  return execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', destination], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop() as string
+}
+
+/**
  * The package as users get it: `npm pack`, unpacked into a scratch project's node_modules, with
  * its dependencies (and fastify, TypeScript, @types/node) linked from this repository's install,
  * so nothing is downloaded.
  */
 function scratchProject (t: Test): string {
   const work = tempDir(t, 'api-logging-pack-')
-  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop() as string
+  const packed = pack(work)
   const project = join(work, 'project')
   const modules = join(project, 'node_modules')
   mkdirSync(modules, { recursive: true })
@@ -60,9 +68,10 @@ const TS_CONFIG = {
 t.test('the packed package ships the build only', async (t) => {
   const project = scratchProject(t)
   const shipped = files(join(project, 'node_modules', 'fastify-api-logging')).sort()
-  for (const file of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts', 'dist/plugin.js']) {
+  for (const file of ['package.json', 'README.md', 'LICENSE', 'docs/api.md', 'docs/configuration.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts', 'dist/plugin.js']) {
     t.ok(shipped.includes(file), `ships ${file}`)
   }
+  t.notOk(shipped.includes('dist/.tsbuildinfo'), 'not the incremental build state')
   t.same(shipped.filter((file) => /^(lib|test|types|benchmarks|examples|scripts)\//.test(file) || file.endsWith('.map') || (file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.d.mts'))), [], 'no sources, tests, maps or benchmarks')
 })
 
@@ -101,9 +110,11 @@ t.test('plain JavaScript consumers: require() and import', async (t) => {
 
 t.test('Are The Types Wrong finds no problem for import or require consumers', async (t) => {
   const attw = join(MODULES, '@arethetypeswrong', 'cli', 'dist', 'index.js')
+  const work = tempDir(t, 'api-logging-attw-')
+  const tarball = join(work, pack(work))
   let output = ''
   try {
-    output = execFileSync(process.execPath, [attw, '--pack', ROOT, '--format', 'json'], { cwd: ROOT, encoding: 'utf8' })
+    output = execFileSync(process.execPath, [attw, tarball, '--format', 'json'], { cwd: ROOT, encoding: 'utf8' })
   } catch (err) {
     output = String((err as { stdout?: string }).stdout ?? err)
   }

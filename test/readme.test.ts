@@ -143,3 +143,33 @@ t.test('config-table.js output is deterministic', async (t) => {
   t.equal(first.stdout, second.stdout, 'two runs print the same table')
   t.equal(first.stdout, configTable.renderConfigTable(), 'the CLI prints renderConfigTable()')
 })
+
+t.test('.env.example has the two profiles of docs/configuration.md, and loads', async (t) => {
+  const script = join(ROOT, 'scripts', 'env-example.js')
+  const check = spawnSync(process.execPath, [script, '--check'], { cwd: ROOT, encoding: 'utf8' })
+  t.equal(check.status, 0, `current (npm run generate): ${check.stderr}`)
+  const example = read('.env.example')
+  const guide = read('docs/configuration.md')
+  const { profileBlock } = require(script) as { profileBlock: (guide: string, heading: string) => string[] }
+  for (const line of profileBlock(guide, '### Development').filter((l) => /^[A-Z]/.test(l))) t.ok(example.includes(`\n${line}\n`), `development, active: ${line}`)
+  for (const line of profileBlock(guide, '### Production').filter((l) => /^[A-Z]/.test(l))) t.ok(example.includes(`\n# ${line}\n`), `production, commented: ${line}`)
+
+  const dir = tempDir(t)
+  mkdirSync(join(dir, 'docs'))
+  writeFileSync(join(dir, 'docs', 'configuration.md'), guide)
+  writeFileSync(join(dir, '.env.example'), example.replace('LOG_LEVEL=debug', 'LOG_LEVEL=warning'))
+  t.equal(spawnSync(process.execPath, [script, '--check', '--root', dir], { encoding: 'utf8' }).status, 1, '--check fails on a stale profile')
+  t.equal(spawnSync(process.execPath, [script, '--write', '--root', dir], { encoding: 'utf8' }).status, 0)
+  t.equal(readFileSync(join(dir, '.env.example'), 'utf8'), example, '--write brings it back')
+
+  const saved = new Map<string, string | undefined>()
+  for (const name of ENV_VARS) {
+    saved.set(name, process.env[name])
+    delete process.env[name]
+  }
+  t.teardown(() => {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value
+  })
+  writeFileSync(join(dir, 'example.env'), example)
+  t.match(loadConfig({ envFile: join(dir, 'example.env') }), { level: 'DEBUG', logHeaders: true, slowRequestThresholdMs: 300 }, 'the active profile is the development one')
+})
