@@ -1,23 +1,31 @@
-import { fastifyApiLogging } from './plugin'
+import * as api from './api'
 
-export { fastifyApiLogging }
-/** The plugin under its earlier name; the same function as `fastifyApiLogging`. */
-export const apiLoggingPlugin = fastifyApiLogging
-export default fastifyApiLogging
-export type { ApiLoggingOptions, ApiLoggingDecorator } from './plugin'
-export { ApiLoggingConfigSchema, ENV_NAMES } from './settings'
-export type { ApiLoggingConfig, ApiLoggingConfigKey } from './settings'
-export type { ApiLoggingSettings } from './settings.generated'
-export { loadConfig, allowedValues } from './config'
-export type { InvalidSetting, LoadConfigOptions } from './config'
-export { getRequestId } from './context'
-export { getLogger } from './logger/app-logger'
-export type { ApiLogger, ApiLoggerOptions } from './logger/app-logger'
-export { logApiCall } from './logger/api-call'
-export { ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED } from './errors'
-export type { ApiLoggingStats, SinkStats } from './sinks/output'
-export type { LevelName } from './levels'
+/**
+ * The plugin. `require('fastify-api-logging')` returns it, as every @fastify plugin does, with
+ * every named export (and `default`) as its properties; the declarations say exactly that
+ * (`export =`), so `import apiLogging = require(...)`, `checkJs` and `import apiLogging from`
+ * all see the value that is there at run time.
+ */
+const fastifyApiLogging = Object.assign(api.fastifyApiLogging, api, { default: api.fastifyApiLogging })
 
-// require('fastify-api-logging') returns the plugin itself, as every @fastify plugin does, with
-// the named exports (and `default`) as its properties.
-module.exports = Object.assign(fastifyApiLogging, exports)
+// The types of the named exports, reachable as `fastifyApiLogging.ApiLoggingOptions` and by
+// `import type { ApiLoggingOptions } from 'fastify-api-logging'`.
+// eslint-disable-next-line @typescript-eslint/no-redeclare -- a value and its namespace of types: the one way to type an `export =` value
+declare namespace fastifyApiLogging {
+  export type ApiLoggingOptions = api.ApiLoggingOptions
+  export type ApiLoggingDecorator = api.ApiLoggingDecorator
+  export type ApiLoggingConfig = api.ApiLoggingConfig
+  export type ApiLoggingConfigKey = api.ApiLoggingConfigKey
+  export type ApiLoggingSettings = api.ApiLoggingSettings
+  export type InvalidSetting = api.InvalidSetting
+  export type LoadConfigOptions = api.LoadConfigOptions
+  export type ApiLogger = api.ApiLogger
+  export type ApiLoggerOptions = api.ApiLoggerOptions
+  export type LevelAliases = api.LevelAliases
+  export type ApiLoggingError = api.ApiLoggingError
+  export type ApiLoggingStats = api.ApiLoggingStats
+  export type SinkStats = api.SinkStats
+  export type LevelName = api.LevelName
+}
+
+export = fastifyApiLogging

@@ -121,3 +121,88 @@ t.test('Are The Types Wrong finds no problem for import or require consumers', a
   const report = JSON.parse(output) as { problems: Record<string, unknown> }
   t.same(report.problems, {}, 'no problems')
 })
+
+// Each way TypeScript users import the package, with the settings their tsconfig most likely has.
+const IMPORT_FORMS: Array<{ name: string, file: string, compilerOptions: Record<string, unknown>, code: string }> = [
+  {
+    name: 'CommonJS with verbatimModuleSyntax (tsc --init of TypeScript 5.9): import x = require()',
+    file: 'verbatim.cts',
+    compilerOptions: { module: 'node16', moduleResolution: 'node16', verbatimModuleSyntax: true },
+    code: `import Fastify = require('fastify')
+import apiLogging = require('fastify-api-logging')
+const app = Fastify()
+app.register(apiLogging, { logDir: 'logs', level: 'debug' })
+const options: apiLogging.ApiLoggingOptions = { slowRequestThresholdMs: 200 }
+app.register(apiLogging.fastifyApiLogging, options)
+const log: apiLogging.ApiLogger = apiLogging.getLogger('db')
+log.warning('w')
+// @ts-expect-error a misspelled option
+app.register(apiLogging, { levle: 'debug' })
+`
+  },
+  {
+    name: 'ES module, moduleResolution node16',
+    file: 'node16.mts',
+    compilerOptions: { module: 'node16', moduleResolution: 'node16' },
+    code: `import Fastify from 'fastify'
+import apiLogging, { getLogger, fastifyApiLogging, type ApiLoggingOptions, type ApiLogger } from 'fastify-api-logging'
+const app = Fastify()
+const options: ApiLoggingOptions = { logDir: 'logs' }
+app.register(apiLogging, options)
+app.register(fastifyApiLogging, options)
+const log: ApiLogger = getLogger('db')
+log.critical('c')
+// @ts-expect-error a mistyped option
+app.register(apiLogging, { logFileMaxBytes: '10MB' })
+`
+  },
+  {
+    name: 'ES module, moduleResolution bundler',
+    file: 'bundler.ts',
+    compilerOptions: { module: 'esnext', moduleResolution: 'bundler' },
+    code: `import Fastify from 'fastify'
+import apiLogging, { getRequestId, type ApiLoggingOptions } from 'fastify-api-logging'
+const app = Fastify()
+const options: ApiLoggingOptions = { level: 'warn' }
+app.register(apiLogging, options)
+const id: string | undefined = getRequestId()
+void id
+// @ts-expect-error not a level
+app.register(apiLogging, { level: 'verbose' })
+`
+  },
+  {
+    name: 'CommonJS JavaScript under checkJs: require()',
+    file: 'checked.js',
+    compilerOptions: { module: 'node16', moduleResolution: 'node16', allowJs: true, checkJs: true },
+    code: `const Fastify = require('fastify')
+const apiLogging = require('fastify-api-logging')
+const app = Fastify()
+app.register(apiLogging, { logDir: 'logs' })
+apiLogging.getLogger('db').warning('w')
+// @ts-expect-error a misspelled option
+app.register(apiLogging, { levle: 'debug' })
+`
+  }
+]
+
+t.test('TypeScript sees what require() and import return, in every import form', async (t) => {
+  const project = scratchProject(t)
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  const tsc = join(MODULES, 'typescript', 'bin', 'tsc')
+  for (const form of IMPORT_FORMS) {
+    const config = `tsconfig.${form.file}.json`
+    writeFileSync(join(project, form.file), form.code)
+    writeFileSync(join(project, config), JSON.stringify({
+      compilerOptions: { target: 'ES2022', strict: true, noEmit: true, types: ['node'], skipLibCheck: false, ...form.compilerOptions },
+      files: [form.file]
+    }))
+    let errors = ''
+    try {
+      execFileSync(process.execPath, [tsc, '-p', config], { cwd: project, encoding: 'utf8' })
+    } catch (err) {
+      errors = String((err as { stdout?: string }).stdout ?? err)
+    }
+    t.equal(errors, '', `${form.name}: no error, and every @ts-expect-error is one`)
+  }
+})

@@ -45,9 +45,14 @@ const app = Fastify()
 
 // --- the plugin and its options ------------------------------------------------------------
 
-expectType<typeof apiLogging>(apiLoggingPlugin)
-expectType<typeof apiLogging>(fastifyApiLogging)
+// The default export is what require() returns: the plugin, with the named exports on it.
+expectType<FastifyPluginAsync<ApiLoggingOptions>>(apiLogging)
+expectType<typeof getLogger>(apiLogging.getLogger)
+expectType<FastifyPluginAsync<ApiLoggingOptions>>(apiLogging.default)
 expectExact<Equal<typeof fastifyApiLogging, FastifyPluginAsync<ApiLoggingOptions>>>()
+expectExact<Equal<typeof apiLoggingPlugin, FastifyPluginAsync<ApiLoggingOptions>>>()
+// Types through the default export's namespace, as `import x = require()` users reach them.
+expectExact<Equal<apiLogging.ApiLoggingOptions, ApiLoggingOptions>>()
 expectType<string>(ERR_LOGGER_OPTION)
 expectType<string>(WARN_WRITE_FAILED)
 app.register(apiLogging, { level: 'debug', logDir: 'x', excludePaths: ['/a'] })

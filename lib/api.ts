@@ -1,0 +1,21 @@
+// Everything the package exports by name. index.ts (CommonJS) puts these on the plugin function
+// that `require()` returns; index.mts (ES modules) re-exports them one by one.
+import { fastifyApiLogging } from './plugin'
+
+export { fastifyApiLogging }
+/** The plugin under its earlier name; the same function as `fastifyApiLogging`. */
+export const apiLoggingPlugin = fastifyApiLogging
+export type { ApiLoggingOptions, ApiLoggingDecorator } from './plugin'
+export { ApiLoggingConfigSchema, ENV_NAMES } from './settings'
+export type { ApiLoggingConfig, ApiLoggingConfigKey } from './settings'
+export type { ApiLoggingSettings } from './settings.generated'
+export { loadConfig, allowedValues } from './config'
+export type { InvalidSetting, LoadConfigOptions } from './config'
+export { getRequestId } from './context'
+export { getLogger } from './logger/app-logger'
+export type { ApiLogger, ApiLoggerOptions } from './logger/app-logger'
+export type { LevelAliases } from './logger/aliases'
+export { logApiCall } from './logger/api-call'
+export { ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED } from './errors'
+export type { ApiLoggingStats, SinkStats } from './sinks/output'
+export type { LevelName } from './levels'
