@@ -20,13 +20,14 @@ const KEEP_SCAN_MS = 200
 const EXIT_TIMEOUT_MS = 30_000
 
 const ALL_MODES = ['none', 'builtin', 'plugin-floor', 'plugin-prod', 'plugin-dev', 'plugin-dev-keys']
-// BENCH_BASELINE=<dir of another build of this package> adds `baseline-prod`: that build in the
-// production configuration, in the same interleaved rounds (to judge a change against main).
-const BASELINE = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : undefined
+// BENCH_BUILDS=main=<dir>,idea=<dir> adds a mode `prod@<name>` per other build of this package
+// (a folder with its package.json and dist/): that build in the production configuration, in the
+// same interleaved rounds, to judge changes against main and against each other.
+const BUILDS = parseBuilds(process.env.BENCH_BUILDS)
 // BENCH_MODES=plugin-dev,... runs only those besides none, builtin and plugin-prod (always kept:
 // every ratio and target is taken against them).
 const MODES = selectModes(process.env.BENCH_MODES)
-const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys', 'baseline-prod'])
+const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys', ...Object.keys(BUILDS).map((name) => `prod@${name}`)])
 // BENCH_NODE=/path/to/node runs the servers on another Node binary (the load generator stays here).
 const SERVER_NODE = process.env.BENCH_NODE ? path.resolve(process.env.BENCH_NODE) : process.execPath
 const SERVER = path.join(__dirname, 'server.js')
@@ -54,8 +55,21 @@ process.on('exit', () => {
 })
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
 
+function parseBuilds (list) {
+  const builds = {}
+  for (const item of (list ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)) {
+    const at = item.indexOf('=')
+    const name = item.slice(0, at)
+    if (at <= 0 || !/^[\w.-]+$/.test(name)) throw new Error(`BENCH_BUILDS: "${item}" is not name=directory`)
+    const dir = path.resolve(item.slice(at + 1))
+    if (!fs.existsSync(path.join(dir, 'dist', 'index.js'))) throw new Error(`BENCH_BUILDS: ${dir} has no dist/index.js (build it first)`)
+    builds[name] = dir
+  }
+  return builds
+}
+
 function selectModes (list) {
-  const known = BASELINE === undefined ? ALL_MODES : [...ALL_MODES, 'baseline-prod']
+  const known = [...ALL_MODES, ...Object.keys(BUILDS).map((name) => `prod@${name}`)]
   if (list === undefined || list.trim() === '') return known
   const wanted = list.split(',').map((mode) => mode.trim()).filter(Boolean)
   const unknown = wanted.filter((mode) => !known.includes(mode))
@@ -106,7 +120,7 @@ class ServerChild {
     this.waiters = new Set()
     this.child = fork(SERVER, [mode, logDir, ...(grace ? ['grace'] : [])], {
       execPath: SERVER_NODE,
-      env: { ...process.env, ...(BASELINE !== undefined ? { BENCH_BASELINE: BASELINE } : {}) },
+      env: { ...process.env, ...(mode.startsWith('prod@') ? { BENCH_BUILD_DIR: BUILDS[mode.slice(5)] } : {}) },
       stdio: ['ignore', devNull, 'inherit', 'ipc']
     })
     children.add(this.child)

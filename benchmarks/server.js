@@ -11,7 +11,8 @@ const RSS_SAMPLE_MS = 100
 
 async function build () {
   let app
-  switch (mode) {
+  // prod@<name>: another build of this package (BENCH_BUILDS), in the production configuration.
+  switch (mode.startsWith('prod@') ? 'other-build-prod' : mode) {
     case 'none':
       app = Fastify({ logger: false })
       break
@@ -19,9 +20,9 @@ async function build () {
       app = Fastify({ logger: { level: 'info', file: path.join(logDir, 'fastify.log') } })
       break
     case 'plugin-prod':
-    case 'baseline-prod':
+    case 'other-build-prod':
       app = Fastify()
-      await app.register(mode === 'baseline-prod' ? require(process.env.BENCH_BASELINE) : apiLogging, {
+      await app.register(mode === 'plugin-prod' ? apiLogging : require(process.env.BENCH_BUILD_DIR), {
         logDir,
         enableConsoleLogging: false,
         enableFileLogging: true,
