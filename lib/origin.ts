@@ -1,6 +1,7 @@
 import { findSourceMap } from 'node:module'
 import { basename, dirname, extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { jsonOriginPart } from './format/json'
 import type { Origin } from './record'
 
 const OWN_DIR = __dirname
@@ -105,7 +106,8 @@ export class LogSite {
   origin (): Origin {
     if (this.cached === null) {
       const site = callSites(LogSite.prototype.origin)[0]
-      this.cached = Object.freeze({ module: PLUGIN_MODULE, function: this.functionName, line: site === undefined ? 0 : fromSite(site).line })
+      const line = site === undefined ? 0 : fromSite(site).line
+      this.cached = Object.freeze({ module: PLUGIN_MODULE, function: this.functionName, line, json: jsonOriginPart(PLUGIN_MODULE, this.functionName, line) })
     }
     return this.cached
   }

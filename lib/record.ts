@@ -3,6 +3,8 @@ export interface Origin {
   readonly module: string
   readonly function: string
   readonly line: number
+  /** The same, as the JSON format writes it, when it is worth keeping (origins that never change). */
+  readonly json?: string
 }
 
 /**

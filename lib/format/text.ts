@@ -15,6 +15,18 @@ function formatValue (value: unknown): string {
   }
 }
 
+// ` key=` for each field name, escaped once.
+const keyPrefixes = new Map<string, string>()
+
+function keyPrefix (key: string): string {
+  let prefix = keyPrefixes.get(key)
+  if (prefix === undefined) {
+    prefix = ' ' + escapeText(key) + '='
+    if (keyPrefixes.size < 1000) keyPrefixes.set(key, prefix)
+  }
+  return prefix
+}
+
 /**
  * `api.log` layout: `[2025-01-14 10:30:15] INFO [api:125] message request_id=... key=value ...`,
  * one record per line whatever its content.
@@ -28,7 +40,7 @@ export function formatTextLine (record: LogRecord): string {
     for (const key in fields) {
       const value = fields[key]
       if (value === undefined) continue
-      line += ' ' + escapeText(key) + '=' + formatValue(value)
+      line += keyPrefix(key) + formatValue(value)
     }
   }
   return line + '\n'

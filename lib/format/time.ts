@@ -3,6 +3,8 @@ let localSecond = -1
 let localText = ''
 let isoSecond = -1
 let isoPrefix = ''
+let isoTime = -1
+let isoText = ''
 
 function pad2 (n: number): string {
   return n < 10 ? '0' + n : String(n)
@@ -21,13 +23,17 @@ export function localTimestamp (time: number): string {
 
 /** `2025-01-14T10:30:15.123Z`. */
 export function isoTimestamp (time: number): string {
+  // Lines come in bursts of the same millisecond (a request's lines, a turn of the event loop).
+  if (time === isoTime) return isoText
   const second = Math.floor(time / 1000)
   if (second !== isoSecond) {
     isoPrefix = new Date(second * 1000).toISOString().slice(0, 20)
     isoSecond = second
   }
   const ms = time - second * 1000
-  return isoPrefix + (ms < 10 ? '00' : ms < 100 ? '0' : '') + Math.floor(ms) + 'Z'
+  isoTime = time
+  isoText = isoPrefix + (ms < 10 ? '00' : ms < 100 ? '0' : '') + Math.floor(ms) + 'Z'
+  return isoText
 }
 
 /** `2025-01-14`, the UTC day of a time: the suffix of rotated JSON files. */
