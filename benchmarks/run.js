@@ -20,6 +20,9 @@ const KEEP_SCAN_MS = 200
 const EXIT_TIMEOUT_MS = 30_000
 
 const ALL_MODES = ['none', 'builtin', 'plugin-floor', 'plugin-prod', 'plugin-dev', 'plugin-dev-keys']
+// Bare Fastify with one more piece of what the plugin does per request at each step, to see what
+// each piece costs (run only when asked for, through BENCH_MODES).
+const STEP_MODES = ['step-hook', 'step-id', 'step-close', 'step-als', 'step-prevalidation']
 // BENCH_BUILDS=main=<dir>,idea=<dir> adds a mode `prod@<name>` per other build of this package
 // (a folder with its package.json and dist/): that build in the production configuration, in the
 // same interleaved rounds, to judge changes against main and against each other.
@@ -28,8 +31,9 @@ const BUILDS = parseBuilds(process.env.BENCH_BUILDS)
 // every ratio and target is taken against them).
 const MODES = selectModes(process.env.BENCH_MODES)
 const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys', ...Object.keys(BUILDS).map((name) => `prod@${name}`)])
-// BENCH_NODE=/path/to/node runs the servers on another Node binary (the load generator stays here).
-const SERVER_NODE = process.env.BENCH_NODE ? path.resolve(process.env.BENCH_NODE) : process.execPath
+// BENCH_NODE=/path/to/node runs the servers on another Node binary (the load generator stays
+// here); a comma-separated list runs every mode on each of them, interleaved in the same rounds.
+const NODES = parseNodes(process.env.BENCH_NODE)
 const SERVER = path.join(__dirname, 'server.js')
 const RESULTS = path.join(__dirname, 'results.json')
 
@@ -55,6 +59,15 @@ process.on('exit', () => {
 })
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
 
+function parseNodes (list) {
+  const paths = (list ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => path.resolve(entry))
+  if (paths.length === 0) paths.push(process.execPath)
+  return paths.map((execPath) => {
+    const version = execPath === process.execPath ? process.version : require('node:child_process').execFileSync(execPath, ['--version'], { encoding: 'utf8' }).trim()
+    return { execPath, version }
+  })
+}
+
 function parseBuilds (list) {
   const builds = {}
   for (const item of (list ?? '').split(',').map((entry) => entry.trim()).filter(Boolean)) {
@@ -69,8 +82,8 @@ function parseBuilds (list) {
 }
 
 function selectModes (list) {
-  const known = [...ALL_MODES, ...Object.keys(BUILDS).map((name) => `prod@${name}`)]
-  if (list === undefined || list.trim() === '') return known
+  const known = [...ALL_MODES, ...STEP_MODES, ...Object.keys(BUILDS).map((name) => `prod@${name}`)]
+  if (list === undefined || list.trim() === '') return known.filter((mode) => !STEP_MODES.includes(mode))
   const wanted = list.split(',').map((mode) => mode.trim()).filter(Boolean)
   const unknown = wanted.filter((mode) => !known.includes(mode))
   if (unknown.length > 0) throw new Error(`BENCH_MODES: unknown mode ${unknown.join(', ')}; known: ${known.join(', ')}`)
@@ -114,12 +127,12 @@ function median (values) {
 
 /** A forked server.js; every wait on it is bounded by a timeout. */
 class ServerChild {
-  constructor (mode, logDir, grace) {
+  constructor (mode, logDir, grace, node) {
     this.mode = mode
     this.messages = []
     this.waiters = new Set()
     this.child = fork(SERVER, [mode, logDir, ...(grace ? ['grace'] : [])], {
-      execPath: SERVER_NODE,
+      execPath: node.execPath,
       env: { ...process.env, ...(mode.startsWith('prod@') ? { BENCH_BUILD_DIR: BUILDS[mode.slice(5)] } : {}) },
       stdio: ['ignore', devNull, 'inherit', 'ipc']
     })
@@ -193,8 +206,8 @@ class ServerChild {
   }
 }
 
-async function startServer (mode, logDir, grace = false) {
-  const server = new ServerChild(mode, logDir, grace)
+async function startServer (mode, logDir, grace, node) {
+  const server = new ServerChild(mode, logDir, grace, node)
   const ready = await server.waitFor('ready')
   server.port = ready.port
   return server
@@ -316,9 +329,9 @@ async function countBuiltinLines (logDir) {
 
 // ---- one measured run ------------------------------------------------------------------------
 
-async function runOne (mode, route, round) {
+async function runOne (mode, route, round, node) {
   const logDir = fs.mkdtempSync(path.join(tmpRoot, `${mode}-${route.name}-`))
-  const server = await startServer(mode, logDir)
+  const server = await startServer(mode, logDir, false, node)
   const keeper = PLUGIN_MODES.has(mode) ? new TextFileKeeper(logDir, fs.mkdtempSync(`${logDir}-kept-`)) : null
   try {
     const warmup = WARMUP_SECONDS > 0 ? await load(server.port, route, WARMUP_SECONDS) : null
@@ -331,6 +344,7 @@ async function runOne (mode, route, round) {
 
     const completed = measured['2xx']
     const run = {
+      node: node.version,
       mode,
       route: route.name,
       round,
@@ -378,10 +392,10 @@ async function runOne (mode, route, round) {
 
 // ---- SIGTERM in the middle of the load --------------------------------------------------------
 
-async function sigtermCheck () {
+async function sigtermCheck (node) {
   const route = ROUTES[0]
   const logDir = fs.mkdtempSync(path.join(tmpRoot, 'sigterm-'))
-  const server = await startServer('plugin-prod', logDir, true)
+  const server = await startServer('plugin-prod', logDir, true, node)
   try {
     let instance = null
     const result = load(server.port, route, SIGTERM_LOAD_SECONDS, (i) => { instance = i })
@@ -394,6 +408,7 @@ async function sigtermCheck () {
     const { json } = await countPluginLines(logDir)
     const client2xx = client['2xx']
     return {
+      node: node.version,
       route: route.name,
       sigtermAfterMs: SIGTERM_AFTER_MS,
       client2xx,
@@ -553,7 +568,7 @@ function machine () {
     totalMemoryGB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
     loadAverageAtStart: os.loadavg(),
     platform: `${os.platform()} ${os.release()}`,
-    node: SERVER_NODE === process.execPath ? process.version : require('node:child_process').execFileSync(SERVER_NODE, ['--version'], { encoding: 'utf8' }).trim(),
+    node: NODES.map((node) => node.version).join(', '),
     fastify: require('fastify/package.json').version,
     pinoOfFastify: require(require.resolve('pino/package.json', { paths: [fastifyDir] })).version,
     pinoOfPlugin: require('pino/package.json').version,
@@ -573,23 +588,34 @@ async function main () {
   for (let round = 0; round < ROUNDS; round++) {
     const modes = MODES.slice(round % MODES.length).concat(MODES.slice(0, round % MODES.length))
     const routes = round % 2 === 0 ? ROUTES : [...ROUTES].reverse()
+    const nodes = round % 2 === 0 ? NODES : [...NODES].reverse()
     for (const mode of modes) {
-      for (const route of routes) {
-        const run = await runOne(mode, route, round)
-        runs.push(run)
-        const lost = run.logs ? ' ' + Object.entries(run.logs).map(([k, l]) => `${k} lost ${l.lost}`).join(', ') : ''
-        console.log(`round ${round + 1}/${ROUNDS} ${mode.padEnd(11)} ${route.name.padEnd(7)} ` +
-          `${fixed(run.reqPerSec, 0).padStart(6)} req/s  p99 ${fixed(run.p99Ms, 1)} ms  ` +
-          `${fixed(run.cpuUsPerReq, 1)} us/req  RSS ${fixed(run.peakRssMB, 1)} MB${lost}`)
+      for (const node of nodes) {
+        for (const route of routes) {
+          const run = await runOne(mode, route, round, node)
+          runs.push(run)
+          const lost = run.logs ? ' ' + Object.entries(run.logs).map(([k, l]) => `${k} lost ${l.lost}`).join(', ') : ''
+          console.log(`round ${round + 1}/${ROUNDS} ${NODES.length > 1 ? node.version + ' ' : ''}${mode.padEnd(11)} ${route.name.padEnd(7)} ` +
+            `${fixed(run.reqPerSec, 0).padStart(6)} req/s  p99 ${fixed(run.p99Ms, 1)} ms  ` +
+            `${fixed(run.cpuUsPerReq, 1)} us/req  RSS ${fixed(run.peakRssMB, 1)} MB${lost}`)
+        }
       }
     }
   }
-  const sigterm = await sigtermCheck()
   const distAtEnd = distHash()
   if (distAtEnd !== distAtStart) console.log('\nWARNING: dist/ changed during the run; the rounds measured different builds')
-  const summary = summarize(runs)
-  const targets = evaluate(runs, summary.ratios, summary.medians, sigterm)
-  console.log(report(summary, runs, sigterm, targets))
+  // Every figure is taken within one Node binary: ratios against that binary's none and builtin.
+  const byNode = {}
+  for (const node of NODES) {
+    const sigterm = await sigtermCheck(node)
+    const own = runs.filter((run) => run.node === node.version)
+    const summary = summarize(own)
+    const targets = evaluate(own, summary.ratios, summary.medians, sigterm)
+    console.log(`\n==== Node ${node.version} ====`)
+    console.log(report(summary, own, sigterm, targets))
+    byNode[node.version] = { ...summary, sigterm, targets }
+  }
+  const only = NODES.length === 1 ? byNode[NODES[0].version] : undefined
 
   fs.writeFileSync(RESULTS, JSON.stringify({
     date: started.toISOString(),
@@ -598,9 +624,7 @@ async function main () {
     machine: { ...info, loadAverageAtEnd: os.loadavg() },
     dist: { atStart: distAtStart, atEnd: distAtEnd },
     runs,
-    ...summary,
-    sigterm,
-    targets
+    ...(only ?? { byNode })
   }, null, 2) + '\n')
   console.log(`\nraw numbers: ${path.relative(process.cwd(), RESULTS)}`)
 }

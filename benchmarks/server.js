@@ -59,6 +59,14 @@ async function build () {
         envFile: false
       })
       break
+    case 'step-hook':
+    case 'step-id':
+    case 'step-close':
+    case 'step-als':
+    case 'step-prevalidation':
+      app = Fastify()
+      addSteps(app, ['step-hook', 'step-id', 'step-close', 'step-als', 'step-prevalidation'].indexOf(mode) + 1)
+      break
     default:
       throw new Error(`unknown mode ${mode}`)
   }
@@ -74,6 +82,29 @@ async function build () {
   app.get('/hello', async () => ({ hello: 'world' }))
   app.post('/echo-1k', async (request) => request.body)
   return { app, responses: () => responses }
+}
+
+// The pieces of the plugin's per-request work, cumulative: 1 an onRequest hook, 2 a UUID request
+// id and its response header, 3 a listener on the raw response's 'close', 4 AsyncLocalStorage.run
+// around the rest of the request, 5 a preValidation hook that checks the async context.
+function addSteps (app, count) {
+  const { randomUUID } = require('node:crypto')
+  const { AsyncLocalStorage } = require('node:async_hooks')
+  const storage = new AsyncLocalStorage()
+  const onClose = function onClose () {}
+  if (count >= 2) app.setGenReqId(() => randomUUID())
+  app.addHook('onRequest', function stepOnRequest (request, reply, done) {
+    if (count >= 2) reply.header('x-request-id', request.id)
+    if (count >= 3) reply.raw.on('close', onClose)
+    if (count >= 4) storage.run({ id: request.id }, done)
+    else done()
+  })
+  if (count >= 5) {
+    app.addHook('preValidation', function stepPreValidation (request, reply, done) {
+      if (storage.getStore() === undefined) storage.run({ id: request.id }, done)
+      else done()
+    })
+  }
 }
 
 function statsOf (app) {
