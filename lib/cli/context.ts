@@ -1,0 +1,61 @@
+import { resolve } from 'node:path'
+import { CliError, type CommandSpec, type ParsedArgs } from './args'
+import type { Output } from './output'
+import { progress } from './progress'
+import { scanFolder, type FolderScan, type FolderScanOptions } from './reader'
+
+/** What a command runs with: where it writes, the clock, and how it is stopped. */
+export interface CliContext extends Output {
+  readonly now: () => number
+  /** Ends `tail -f`; without one, SIGINT and SIGTERM do. */
+  readonly signal?: AbortSignal
+  /** Progress on stderr after this long (when stderr is a terminal). */
+  readonly progressDelayMs?: number
+  /** `report`: read on several threads from this many bytes on (tests lower it). */
+  readonly parallelMinBytes?: number
+  /** `report`: the size of the ranges plain files are cut into for the threads. */
+  readonly rangeBytes?: number
+  /** Values kept for exact percentiles per endpoint (tests lower it to reach the sketch). */
+  readonly exactLimit?: number
+}
+
+export interface Command {
+  readonly spec: CommandSpec
+  run (args: ParsedArgs, context: CliContext): Promise<number>
+}
+
+/**
+ * `--dir`, else the plugin's own `LOG_DIR` (the environment, then `.env` in the working
+ * directory, then its default `logs`), relative to the working directory.
+ */
+export function logDir (values: ParsedArgs['values']): string {
+  const dir = values.dir
+  if (typeof dir === 'string') {
+    if (dir.trim() === '') throw new CliError('--dir needs a folder')
+    return resolve(dir)
+  }
+  try {
+    // The settings schema and its validator are loaded only when they are needed: most of a
+    // short run's start-up time otherwise.
+    const { loadConfig } = require('../config') as typeof import('../config')
+    return resolve(loadConfig().logDir)
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0]
+    throw new CliError(`cannot read LOG_DIR from the environment or .env (${first}); give the folder with --dir`)
+  }
+}
+
+/** Writes each line to stderr as `api-logs: line`. */
+export function warn (context: CliContext, lines: string[]): void {
+  for (const line of lines) context.stderr.write(`api-logs: ${line}\n`)
+}
+
+/** Reads the folder, with a progress line on a terminal's stderr for runs of more than a second. */
+export async function readLogs (context: CliContext, dir: string, options: Omit<FolderScanOptions, 'onFiles' | 'onFile' | 'onBytes'>): Promise<FolderScan> {
+  const shown = progress(context.stderr, context.progressDelayMs)
+  try {
+    return await scanFolder(dir, { ...options, onFiles: shown.files, onFile: shown.file, onBytes: shown.add })
+  } finally {
+    shown.stop()
+  }
+}
