@@ -191,7 +191,7 @@ export async function scanFile (file: LogFile, options: ScanOptions, range: Byte
           break
         } else {
           if (needle === undefined) scan.lines++
-          if (skipping) {
+          if (skipping || (carry as Buffer).length + end > MAX_LINE_BYTES) {
             scan.tooLong++
             skipping = false
           } else {
