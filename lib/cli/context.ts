@@ -40,8 +40,9 @@ export function logDir (values: ParsedArgs['values']): string {
     const { loadConfig } = require('../config') as typeof import('../config')
     return resolve(loadConfig().logDir)
   } catch (err) {
-    const first = (err as Error).message.split('\n')[0]
-    throw new CliError(`cannot read LOG_DIR from the environment or .env (${first}); give the folder with --dir`)
+    // The plugin's message names each bad setting on a line of its own: one line here.
+    const message = (err as Error).message.split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ')
+    throw new CliError(`cannot read LOG_DIR from the environment or .env (${message}); give the folder with --dir`)
   }
 }
 

@@ -76,12 +76,12 @@ export interface CliResult {
 }
 
 /** Runs `api-logs args…` in this process (fast, and covered), capturing its output. */
-export async function cli (args: string[], context: Partial<CliContext> & { tty?: boolean } = {}): Promise<CliResult> {
+export async function cli (args: string[], context: Partial<CliContext> & { tty?: boolean, stderrTty?: boolean } = {}): Promise<CliResult> {
   let stdout = ''
   let stderr = ''
   const code = await run(args, {
     stdout: { write: (text: string) => { stdout += text }, isTTY: context.tty },
-    stderr: { write: (text: string) => { stderr += text } },
+    stderr: { write: (text: string) => { stderr += text }, isTTY: context.stderrTty },
     now: Date.now,
     ...context
   })
