@@ -118,7 +118,7 @@ function endpointsChart (rows: ReportRow[]): string {
   const left = 300
   const height = PAD.top + shown.length * rowH + 28
   const top = niceCeil(Math.max(...shown.map((row) => row.p99Ms), 1))
-  const x = (v: number): number => left + (v / top) * (WIDTH - left - 90)
+  const x = (v: number): number => left + (v / top) * (WIDTH - left - 230)
   let out = `<svg class="chart" data-chart="endpoints" data-rows="${shown.length}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="Slowest endpoints by p95">`
   shown.forEach((row, i) => {
     const y = PAD.top + i * rowH
@@ -127,7 +127,7 @@ function endpointsChart (rows: ReportRow[]): string {
       `<rect class="bar p95" x="${left}" y="${y + 4}" width="${round(Math.max(1, x(row.p95Ms) - left))}" height="${rowH - 8}"/>` +
       `<line class="mark p50" x1="${round(x(row.p50Ms))}" x2="${round(x(row.p50Ms))}" y1="${y + 2}" y2="${y + rowH - 2}"/>` +
       `<line class="mark p99" x1="${round(x(row.p99Ms))}" x2="${round(x(row.p99Ms))}" y1="${y + 2}" y2="${y + rowH - 2}"/>` +
-      `<text class="value" x="${round(x(Math.max(row.p95Ms, row.p99Ms)) + 6)}" y="${y + 16}">${esc(ms(row.p95Ms))} ms</text></g>`
+      `<text class="value" x="${round(x(Math.max(row.p95Ms, row.p99Ms)) + 6)}" y="${y + 16}">${esc(`p95 ${ms(row.p95Ms)} ms · p99 ${ms(row.p99Ms)} ms`)}</text></g>`
   })
   return out + '</svg>'
 }
@@ -152,7 +152,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8p
 .meta { color: var(--muted); margin: 0 0 16px; }
 .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 12px; }
 .tile { background: #fff; border-radius: 8px; padding: 12px 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-.tile .value { font-size: 22px; font-weight: 600; } .tile .label { color: var(--muted); font-size: 12px; }
+.tile .value { font-size: 20px; font-weight: 600; white-space: nowrap; } .tile .label { color: var(--muted); font-size: 12px; }
 .tile.warn .value { color: var(--c5); }
 .panel { background: #fff; border-radius: 8px; padding: 12px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 .chart { width: 100%; height: auto; display: block; }

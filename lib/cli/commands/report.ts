@@ -1,5 +1,6 @@
-import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { constants } from 'node:fs'
+import { access, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { CliError, positiveInteger, stringOption, type CommandSpec } from '../args'
 import { logDir, warn, type Command } from '../context'
 import { renderHtml } from '../html'
@@ -69,6 +70,8 @@ export const report: Command = {
     const window = timeWindow(stringOption(values, 'since'), stringOption(values, 'until'), now)
     const pattern = stringOption(values, 'endpoint')
     const html = stringOption(values, 'html')
+    // Before reading the folder: a gigabyte read for a page that cannot be written is a long wait for nothing.
+    if (html !== undefined) await access(dirname(resolve(html)), constants.W_OK).catch((err: Error) => { throw new CliError(`--html: cannot write ${resolve(html)}: ${err.message}`) })
     const jobs = positiveInteger(values, 'jobs', defaultJobs())
     const options: ReportUnitOptions = { window, endpoint: pattern ?? null, slowest: positiveInteger(values, 'top', 10), timeline: html !== undefined, exactLimit: context.exactLimit }
     const { files, skipped, duplicates } = await filesToRead(dir, window.since)
