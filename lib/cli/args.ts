@@ -71,8 +71,7 @@ export function parseCommandArgs (spec: CommandSpec, argv: string[]): ParsedArgs
 // parseArgs explains itself in a sentence or two ("Unknown option '--x'. To specify a positional
 // argument starting with a '-', …"); the first sentence is the one line we keep.
 function parseError (err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
-  const first = message.split(/\.(?:\s|$)/)[0]
+  const first = (err as Error).message.split(/\.(?:\s|$)/)[0]
   return first.charAt(0).toLowerCase() + first.slice(1)
 }
 

@@ -27,7 +27,7 @@ function round (n: number): string {
 function niceCeil (value: number): number {
   if (!(value > 0)) return 1
   const base = Math.pow(10, Math.floor(Math.log10(value)))
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * base >= value) return step * base
+  for (const step of [1, 2, 2.5, 5]) if (step * base >= value) return step * base
   return 10 * base
 }
 

@@ -5,9 +5,11 @@ import { normalizeTimestamp } from './time'
  * One line of a JSON file, classified. The plugin writes its records in a fixed layout (the eight
  * record keys first, in order, then the completion fields in order), so its lines are recognised
  * by that layout and only the bytes a command needs are read, without `JSON.parse`: that is
- * what makes `report` several times faster than parsing every line. Any line that does not fit
- * the layout exactly goes through `JSON.parse`, and the test suite checks that both ways give the
- * same answer for every line the plugin can write.
+ * what makes `report` several times faster than parsing every line. A completion line is walked
+ * key by key; of the plugin's other lines the first keys and the closing brace are checked, and
+ * the reader looks for a second record inside (a torn write always breaks one of these). Any line
+ * that does not fit the layout exactly goes through `JSON.parse`, and the tests check that both
+ * ways give the same answer for every line the plugin can write.
  */
 
 /** A record: a JSON object with a string `timestamp` (a date), `level` and `message`. */
@@ -78,8 +80,8 @@ function isIsoAt (buf: Buffer, at: number): boolean {
     buf[at + 16] === 0x3a && buf[at + 19] === 0x2e && buf[at + 23] === 0x5a
 }
 
-// Where the JSON string whose content starts at `at` ends (its closing quote), or -1; `escaped`
-// says whether it holds an escape.
+// Where the JSON string whose content starts at `at` ends (its closing quote), or `end` when it
+// does not (then the key expected after it is not found); `escaped`: it holds an escape.
 let escaped = false
 function stringEnd (buf: Buffer, at: number, end: number): number {
   escaped = false
@@ -91,7 +93,7 @@ function stringEnd (buf: Buffer, at: number, end: number): number {
       i++
     }
   }
-  return -1
+  return end
 }
 
 // A JSON string's content, escapes decoded.
@@ -215,10 +217,8 @@ export class LineView {
   // walked key by key, in the order the plugin writes them.
   private completionFast (messageAt: number): boolean {
     const { buf, end } = this
-    const messageEnd = stringEnd(buf, messageAt, end)
-    if (messageEnd === -1) return false
     // module, function, line: three keys to step over.
-    let at = messageEnd + 1
+    let at = stringEnd(buf, messageAt, end) + 1
     for (let key = 0; key < 3; key++) {
       at = nextKey(buf, at, end)
       if (at === -1) return false
@@ -228,7 +228,7 @@ export class LineView {
     let requestId: string | null = null
     if (buf[at] === QUOTE) {
       const close = stringEnd(buf, at + 1, end)
-      if (close === -1) return false
+      if (!bytesAt(buf, close + 1, end, METHOD_KEY)) return false
       requestId = stringAt(buf, at + 1, close)
       at = close + 1
     } else if (bytesAt(buf, at, end, NULL)) {
@@ -239,19 +239,17 @@ export class LineView {
     if (!bytesAt(buf, at, end, METHOD_KEY)) return false
     at += METHOD_KEY.length
     const methodEnd = stringEnd(buf, at, end)
-    if (methodEnd === -1 || escaped) return false
+    if (escaped || !bytesAt(buf, methodEnd + 1, end, PATH_KEY)) return false
     const method = buf.toString('latin1', at, methodEnd)
-    if (!bytesAt(buf, methodEnd + 1, end, PATH_KEY)) return false
     at = methodEnd + 1 + PATH_KEY.length
     const pathEnd = stringEnd(buf, at, end)
-    if (pathEnd === -1) return false
-    const path = stringAt(buf, at, pathEnd)
     if (!bytesAt(buf, pathEnd + 1, end, ENDPOINT_KEY)) return false
+    const path = stringAt(buf, at, pathEnd)
     at = pathEnd + 1 + ENDPOINT_KEY.length
     let endpoint: string | null = null
     if (buf[at] === QUOTE) {
       const close = stringEnd(buf, at + 1, end)
-      if (close === -1) return false
+      if (!bytesAt(buf, close + 1, end, STATUS_KEY)) return false
       endpoint = stringAt(buf, at + 1, close)
       at = close + 1
     } else if (bytesAt(buf, at, end, NULL)) {
@@ -330,11 +328,8 @@ export function completionOf (record: Record<string, unknown>, time: string, lev
 function nextKey (buf: Buffer, at: number, end: number): number {
   if (buf[at] !== 0x2c || buf[at + 1] !== QUOTE) return -1
   const keyEnd = stringEnd(buf, at + 2, end)
-  if (keyEnd === -1 || buf[keyEnd + 1] !== 0x3a) return -1
+  if (buf[keyEnd + 1] !== 0x3a) return -1
   const value = keyEnd + 2
-  if (buf[value] === QUOTE) {
-    const close = stringEnd(buf, value + 1, end)
-    return close === -1 ? -1 : close + 1
-  }
-  return numberEnd(buf, value, end)
+  // An unterminated string ends at `end`, where no key follows.
+  return buf[value] === QUOTE ? stringEnd(buf, value + 1, end) + 1 : numberEnd(buf, value, end)
 }

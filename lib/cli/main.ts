@@ -62,10 +62,7 @@ export async function run (argv: string[], context: CliContext): Promise<number>
 /** The `api-logs` executable. */
 export function main (): void {
   // A reader that goes away (`api-logs trace … | head -1`) ends the run quietly.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0)
-    throw err
-  })
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1))
   run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, now: Date.now }).then((code) => {
     process.exitCode = code
   })

@@ -60,7 +60,8 @@ export async function runUnits<T> (units: Unit[], jobs: number, task: WorkerTask
 
   function thread (): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: task })
+      // Not this process's flags (a loader or inspector there is nothing the workers need).
+      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: task, execArgv: [] })
       const send = (): void => {
         const unit = take()
         if (unit === undefined) {

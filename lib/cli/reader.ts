@@ -205,12 +205,9 @@ export async function scanFile (file: LogFile, options: ScanOptions, range: Byte
       const rest = needle === undefined ? allLines(chunk, from) : matchingLines(chunk, from, needle)
       if (done) break
       if (rest < chunk.length) {
+        // At most a chunk (1 MiB): the length limit is checked as the line grows.
         carry = Buffer.from(chunk.subarray(rest))
         carryAt = offset + rest
-        if (carry.length > MAX_LINE_BYTES) {
-          carry = null
-          skipping = true
-        }
       }
       offset += chunk.length
     }

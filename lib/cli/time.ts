@@ -13,7 +13,12 @@ const EXPECTED = 'a duration before now (30s, 15m, 1h, 7d, 2w) or a date (2025-0
 export function parseTime (text: string, flag: string, now: number): number {
   const trimmed = text.trim()
   const duration = DURATION.exec(trimmed)
-  if (duration !== null) return now - Number(duration[1]) * UNITS[duration[2]]
+  if (duration !== null) {
+    const ms = now - Number(duration[1]) * UNITS[duration[2]]
+    // Dates reach back 270,000 years; a duration past that names no time.
+    if (Number.isFinite(new Date(ms).getTime()) && ms >= 0) return ms
+    throw new CliError(`--${flag}: ${JSON.stringify(text)} reaches back before 1970`)
+  }
   const date = DATE.exec(trimmed)
   if (date !== null) {
     const [, y, mo, d, h = '00', mi = '00', s = '00', ms = '0', zone = 'Z'] = date
@@ -70,11 +75,7 @@ export function normalizeTimestamp (value: unknown): string | null {
 }
 
 function isoOf (ms: number): string {
-  try {
-    return new Date(ms).toISOString()
-  } catch {
-    return ''
-  }
+  return new Date(ms).toISOString()
 }
 
 /** A duration the way people say it: `15m`, `2h 5m`, `3d`. */

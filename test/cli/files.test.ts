@@ -51,6 +51,13 @@ t.test('a missing folder, a file given as folder, an unreadable folder: one line
   t.equal(looping.stderr.split('\n').length, 2, 'one line')
 })
 
+t.test('a .gz copy beside its original is named as left out', async (t) => {
+  const lines = ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"x","module":"m","function":"f","line":1,"request_id":null}']
+  const dir = logFolder(t, { 'api_structured.jsonl.2025-01-14': { lines }, 'api_structured.jsonl.2025-01-14.gz': { lines, gzip: true } })
+  const result = await cli(['report', '--dir', dir])
+  t.equal(result.stderr, 'api-logs: api_structured.jsonl.2025-01-14.gz: not read, the uncompressed api_structured.jsonl.2025-01-14 beside it holds the same lines\n')
+})
+
 t.test('an empty folder is reported, not an error', async (t) => {
   const dir = logFolder(t, {})
   const result = await cli(['report', '--dir', dir])

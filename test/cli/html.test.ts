@@ -77,3 +77,16 @@ t.test('report --html with nothing to show, and into a folder that does not exis
   t.equal(folder.code, 2)
   t.match(folder.stderr, /\napi-logs: --html: cannot write .*: EISDIR/, 'a folder given as the page')
 })
+
+t.test('report --html: quiet stretches leave gaps in the latency lines', async (t) => {
+  const start = Date.parse('2025-01-14T08:00:00.000Z')
+  const morning = generate({ seed: 3, start, spanMs: 1_800_000, requests: 300 }).lines
+  const evening = generate({ seed: 4, start: start + 4 * 3_600_000, spanMs: 1_800_000, requests: 300 }).lines
+  const dir = logFolder(t, { 'api_structured.jsonl': { lines: [...morning, ...evening] } })
+  const page = join(tempDir(t, 'api-logs-html-'), 'gaps.html')
+  t.equal((await cli(['report', '--dir', dir, '--html', page])).code, 0)
+  const html = readFileSync(page, 'utf8')
+  const p50 = /<path class="line p50" data-points="\d+" d="([^"]+)"/.exec(html)?.[1] ?? ''
+  t.equal(p50.split('M').length - 1, 2, 'two stretches, two lines')
+  t.match(html, /data-chart="requests" data-bins="\d+"/)
+})

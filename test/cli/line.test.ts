@@ -95,7 +95,11 @@ t.test('lines from elsewhere: parsed, and classified as records, foreign JSON or
     ['null', FOREIGN],
     ['12', FOREIGN],
     ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Resp', MALFORMED],
-    ['<html>', MALFORMED]
+    ['<html>', MALFORMED],
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r","method":"GET","path":"/x,"status_code":200}', MALFORMED],
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r,"status_code":200}', MALFORMED],
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r","method":"GET","path":"/","endpoint":"/x,"status_code":200}', MALFORMED],
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed,"status_code":200}', MALFORMED]
   ]
   for (const [text, kind] of kinds) {
     const buf = Buffer.from(text)

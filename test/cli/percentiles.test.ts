@@ -130,6 +130,10 @@ t.test('the timeline widens its bins to stay within MAX_BINS, and merges across 
   narrow.merge(Timeline.fromData(one.toData()))
   t.same(narrow.series(), merged.series(), 'the same whichever way round')
   t.same(new Timeline().series(), [])
+  const decade = new Timeline()
+  decade.add('2015-01-01T00:00:00.000Z', 200, 1, false)
+  decade.add('2025-01-01T00:00:00.000Z', 200, 1, false)
+  t.ok(decade.series().length <= MAX_BINS, `ten years: ${decade.width}-minute bins`)
 })
 
 t.test('TopN keeps the best items in bounded memory', async (t) => {

@@ -104,7 +104,7 @@ t.test('a file that cannot be read is reported, the others are read', async (t) 
 
 t.test('lines cut by the 1 MiB read chunks, a line longer than the limit, and byte ranges', async (t) => {
   const { lines } = generate({ start: START, spanMs: 3_600_000, requests: 6000 })
-  const huge = '{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"x","message":"' + 'y'.repeat(MAX_LINE_BYTES + 10) + '"}'
+  const huge = '{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"x","message":"' + 'y'.repeat(MAX_LINE_BYTES + (1 << 20)) + '"}'
   const withHuge = [...lines.slice(0, 3000), huge, ...lines.slice(3000)]
   const dir = logFolder(t, { 'api_structured.jsonl': { lines: withHuge } })
   const whole = await recordsOf(dir, 'api_structured.jsonl')
@@ -131,6 +131,19 @@ t.test('lines cut by the 1 MiB read chunks, a line longer than the limit, and by
     t.equal(joined.lines, whole.scan.lines, 'line counts add up')
     t.equal(joined.tooLong, 1, 'the long line counted once')
   }
+})
+
+t.test('a range ends before a line that straddles a read chunk', async (t) => {
+  const { lines } = generate({ start: START, spanMs: 3_600_000, requests: 4000 })
+  const dir = logFolder(t, { 'api_structured.jsonl': { lines } })
+  // The line holding byte 1 MiB starts in the first chunk and ends in the second.
+  let offset = 0
+  let index = 0
+  while (offset + Buffer.byteLength(lines[index]) + 1 <= 1 << 20) offset += Buffer.byteLength(lines[index++]) + 1
+  const first = await recordsOf(dir, 'api_structured.jsonl', { start: 0, end: offset })
+  const second = await recordsOf(dir, 'api_structured.jsonl', { start: offset, end: Infinity })
+  sameLines(t, first.lines, lines.slice(0, index), 'the first range stops before it')
+  sameLines(t, second.lines, lines.slice(index), 'the second starts with it')
 })
 
 t.test('ranges keep line numbers and the torn last line', async (t) => {

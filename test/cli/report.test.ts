@@ -62,6 +62,9 @@ function pick (row: Record<string, unknown>): Expected {
   return { requests, clientErrors, serverErrors, slow, avgMs, p50Ms, p95Ms, p99Ms, maxMs }
 }
 
+// One folder for every test of this file: they only read it.
+const shared = folder(t)
+
 async function reportJson (args: string[], context = {}): Promise<ReportModel> {
   const result = await cli(['report', '--json', ...args], { now: () => Date.parse('2025-01-15T00:00:00.000Z'), ...context })
   if (result.code !== 0) throw new Error(`report failed: ${result.stderr}`)
@@ -69,7 +72,7 @@ async function reportJson (args: string[], context = {}): Promise<ReportModel> {
 }
 
 t.test('report: exact counts and percentiles per endpoint across rotated, same-day, .gz and worker files', async (t) => {
-  const { dir, requests } = folder(t)
+  const { dir, requests } = shared
   const result = await cli(['report', '--json', '--dir', dir], { now: () => Date.parse('2025-01-15T00:00:00.000Z') })
   t.equal(result.code, 0)
   const garbageLine = Math.floor(generate({ seed: 11, start: START + DAY, spanMs: DAY - 60_000, requests: 700, slowThresholdMs: 500 }).lines.length / 2) + 1
@@ -101,7 +104,7 @@ t.test('report: exact counts and percentiles per endpoint across rotated, same-d
 })
 
 t.test('report: past the exact limit the percentiles come from the sketch, within its error', async (t) => {
-  const { dir, requests } = folder(t)
+  const { dir, requests } = shared
   const model = await reportJson(['--dir', dir], { exactLimit: 50 })
   const groups = byEndpoint(requests)
   for (const row of [...model.endpoints, model.totals]) {
@@ -115,10 +118,13 @@ t.test('report: past the exact limit the percentiles come from the sketch, withi
     t.equal(row.maxMs, exact.maxMs, 'the maximum stays exact')
   }
   t.same(model.percentiles, { rank: 'nearest', exactUpTo: 10000, sketch: 'DDSketch', relativeAccuracy: 0.01 })
+  const text = await cli(['report', '--dir', dir], { exactLimit: 50 })
+  t.match(text.stdout, /\n~ from a DDSketch, within 1% of the exact value \(more than 10,000 requests\)\n/, 'the table says which percentiles are sketched')
+  t.match(text.stdout, /\nTOTAL +\d+ .* ~\d+\.\d\d +~\d+\.\d\d +~\d+\.\d\d +\d+\.\d\d\n/)
 })
 
 t.test('report: --since, --until and --endpoint', async (t) => {
-  const { dir, requests } = folder(t)
+  const { dir, requests } = shared
   const since = Date.parse('2025-01-13T06:00:00.000Z')
   const until = Date.parse('2025-01-14T03:00:00.000Z')
   const inWindow = requests.filter((r) => r.time >= since && r.time < until)
@@ -139,7 +145,7 @@ t.test('report: --since, --until and --endpoint', async (t) => {
 })
 
 t.test('report: the table, CSV and --top', async (t) => {
-  const { dir, requests } = folder(t)
+  const { dir, requests } = shared
   const text = await cli(['report', '--dir', dir, '--top', '3'])
   t.equal(text.code, 0)
   const [summary] = text.stdout.split('\n')
@@ -170,17 +176,17 @@ t.test('report: the table, CSV and --top', async (t) => {
 })
 
 t.test('report on several threads gives the same report as on one', async (t) => {
-  const { dir } = folder(t)
+  const { dir } = shared
   const one = await reportJson(['--dir', dir, '--jobs', '1'])
-  const threaded = await reportJson(['--dir', dir, '--jobs', '3'], { parallelMinBytes: 0, rangeBytes: 40_000 })
+  const threaded = await reportJson(['--dir', dir, '--jobs', '3'], { parallelMinBytes: 0, rangeBytes: 150_000 })
   t.same(threaded, one, 'identical, line counts and problems included')
-  const sketched = await reportJson(['--dir', dir, '--jobs', '2'], { parallelMinBytes: 0, rangeBytes: 40_000, exactLimit: 50 })
+  const sketched = await reportJson(['--dir', dir, '--jobs', '2'], { parallelMinBytes: 0, rangeBytes: 150_000, exactLimit: 50 })
   const sketchedOne = await reportJson(['--dir', dir, '--jobs', '1'], { exactLimit: 50 })
   t.same(sketched, sketchedOne, 'sketches merge to the same buckets')
 })
 
 t.test('report with no request in the window', async (t) => {
-  const { dir } = folder(t)
+  const { dir } = shared
   const result = await cli(['report', '--dir', dir, '--since', '2030-01-01'])
   t.equal(result.code, 0)
   t.match(result.stdout, /^0 requests in 0 files of .*\nOnly since 2030-01-01T00:00:00.000Z\nNo request found\.\n$/)

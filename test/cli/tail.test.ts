@@ -113,6 +113,15 @@ t.test('tail -f in a child process stops on SIGINT with exit 0', async (t) => {
   t.equal(result.stderr, '')
 })
 
+t.test('tail: an unfinished last line longer than a read block is left for later', async (t) => {
+  const { lines } = generate({ start: START, spanMs: 60_000, requests: 3 })
+  const dir = logFolder(t, { 'api_structured.jsonl': { lines, tail: '{"timestamp":"2025-01-14T10:01:00.000Z","level":"INFO","logger":"x","message":"' + 'z'.repeat(200_000) } })
+  const result = await cli(['tail', '--dir', dir, '-n', '2', '--json'])
+  t.same(result.stdout.trimEnd().split('\n'), lines.slice(-2))
+  const one = logFolder(t, { 'api_structured.jsonl': { lines: [], tail: 'x'.repeat(100_000) } })
+  t.equal((await cli(['tail', '--dir', one])).stdout, '', 'a file that is one unfinished line shows nothing')
+})
+
 t.test('tail in a folder with no live file yet', async (t) => {
   const dir = logFolder(t, {})
   const result = await cli(['tail', '--dir', dir])

@@ -70,6 +70,14 @@ t.test('trace: records from several files sorted by time, the id matched exactly
   t.same(result.stdout.trimEnd().split('\n'), mine, 'every line of the request, once, in time order; a longer id is another request')
   t.equal(result.stderr, 'api-logs: api_structured.jsonl.2025-01-13: 1 line is not JSON (torn or damaged): skipped\n', 'damage in a line holding the id is reported')
 
+  const shippedLines = [
+    '{"timestamp":"2025-01-14T10:00:00.000Z","level":"WARNING","message":"from a shipper","request_id":"shipped-1","host":"web-1"}',
+    '{"timestamp":"2025-01-14T10:00:01.000Z","level":"INFO","logger":"app","message":"another request","module":"m","function":"f","line":2,"request_id":"other","field_request_id":"shipped-1"}'
+  ]
+  const bare = logFolder(t, { 'api_structured.jsonl': { lines: shippedLines } })
+  const shipped = await cli(['trace', 'shipped-1', '--dir', bare])
+  t.match(shipped.stdout, /^\[[^\]]+\] WARNING \[:0\] from a shipper request_id=shipped-1 host=web-1\n$/, 'a record without the plugin\'s origin keys; a field_request_id is another request')
+
   const odd = 'job "nightly"\\42'
   const jobs = logFolder(t, { 'api_structured.jsonl': { lines: [`{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"jobs","message":"started","module":"jobs","function":"run","line":3,"request_id":${JSON.stringify(odd)}}`] } })
   const found = await cli(['trace', odd, '--dir', jobs])

@@ -67,6 +67,7 @@ t.test('--since and --until: durations and dates, UTC without a zone', async (t)
   for (const bad of ['yesterday', '2025-02-30', '2025-01-14T25:00', '2025-01-14T10:61', '15 minutes', '-1h', '']) {
     t.throws(() => parseTime(bad, 'since', now), { message: /^--since: ".*" is not a duration before now/ }, JSON.stringify(bad))
   }
+  t.throws(() => parseTime('60000w', 'since', now), { message: '--since: "60000w" reaches back before 1970' })
   t.same(timeWindow(undefined, undefined, now), { since: null, until: null, sinceIso: null, untilIso: null })
   t.same([30_000, 900_000, 3_600_000, 5_400_000, 86_400_000 * 3, 86_400_000 * 3 + 3_600_000].map(describeDuration), ['30s', '15m', '1h', '1h 30m', '3d', '3d 1h'])
 })
