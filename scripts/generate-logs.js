@@ -5,9 +5,9 @@
 //
 //   node scripts/generate-logs.js DIR [--bytes 113m] [--days 1] [--gzip-days 0] [--seed 1]
 //
-// DIR gets api_structured.jsonl for the last day and api_structured.jsonl.YYYY-MM-DD for each
-// earlier UTC day; --bytes is the size of each day's file; the oldest --gzip-days files are
-// written as .gz instead. Needs `npm run build` first.
+// DIR gets api_structured.jsonl for today (its records end now) and api_structured.jsonl.YYYY-MM-DD
+// for each earlier UTC day; --bytes is the size of each day's file; the oldest --gzip-days files
+// are written as .gz instead. Needs `npm run build` first.
 
 const { createWriteStream, mkdirSync } = require('node:fs')
 const { join } = require('node:path')
@@ -165,8 +165,8 @@ function write (stream, chunk) {
   return stream.write(chunk) ? Promise.resolve() : new Promise((resolve) => stream.once('drain', resolve))
 }
 
-/** Writes one day's file of about `bytes` bytes; resolves with its line and request counts. */
-async function writeDay (path, { seed, day, bytes, gzip }) {
+/** Writes one day's file of about `bytes` bytes over `spanMs`; resolves with its line and request counts. */
+async function writeDay (path, { seed, day, spanMs, bytes, gzip }) {
   const file = createWriteStream(path)
   const out = gzip ? createGzip() : file
   if (gzip) out.pipe(file)
@@ -176,7 +176,7 @@ async function writeDay (path, { seed, day, bytes, gzip }) {
   let written = 0
   let lines = 0
   let batch = ''
-  for (const { record } of requestRecords({ seed, start: day, spanMs: DAY_MS - 60_000, requests })) {
+  for (const { record } of requestRecords({ seed, start: day, spanMs, requests })) {
     const line = jsonLine(record)
     written += Buffer.byteLength(line)
     lines++
@@ -213,7 +213,9 @@ async function main () {
     const gzip = days - 1 - i < gzipDays
     const name = i === 0 ? 'api_structured.jsonl' : `api_structured.jsonl.${utcDay(day)}`
     const path = join(dir, name + (gzip ? '.gz' : ''))
-    const result = await writeDay(path, { seed: Number(values.seed) + i, day, bytes, gzip })
+    // Today's file ends now, as a live file does.
+    const spanMs = i === 0 ? Math.max(60_000, Date.now() - day - 1000) : DAY_MS - 60_000
+    const result = await writeDay(path, { seed: Number(values.seed) + i, day, spanMs, bytes, gzip })
     process.stdout.write(`${path}: ${result.lines} lines, ${result.requests} requests, ${result.bytes} bytes${gzip ? ' (before gzip)' : ''}\n`)
   }
 }

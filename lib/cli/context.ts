@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { isAbsolute, relative, resolve } from 'node:path'
 import { CliError, type CommandSpec, type ParsedArgs } from './args'
 import type { Output } from './output'
 import { progress } from './progress'
@@ -26,24 +26,31 @@ export interface Command {
 
 /**
  * `--dir`, else the plugin's own `LOG_DIR` (the environment, then `.env` in the working
- * directory, then its default `logs`), relative to the working directory.
+ * directory, then its default `logs`). Relative to the working directory when it is inside it
+ * (`logs`, as people write it in messages), absolute otherwise.
  */
 export function logDir (values: ParsedArgs['values']): string {
   const dir = values.dir
   if (typeof dir === 'string') {
     if (dir.trim() === '') throw new CliError('--dir needs a folder')
-    return resolve(dir)
+    return shortest(dir)
   }
   try {
     // The settings schema and its validator are loaded only when they are needed: most of a
     // short run's start-up time otherwise.
     const { loadConfig } = require('../config') as typeof import('../config')
-    return resolve(loadConfig().logDir)
+    return shortest(loadConfig().logDir)
   } catch (err) {
     // The plugin's message names each bad setting on a line of its own: one line here.
     const message = (err as Error).message.split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ')
     throw new CliError(`cannot read LOG_DIR from the environment or .env (${message}); give the folder with --dir`)
   }
+}
+
+function shortest (dir: string): string {
+  const absolute = resolve(dir)
+  const inside = relative(process.cwd(), absolute)
+  return inside === '' ? '.' : inside.startsWith('..') || isAbsolute(inside) ? absolute : inside
 }
 
 /** Writes each line to stderr as `api-logs: line`. */

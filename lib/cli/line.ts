@@ -240,7 +240,7 @@ export class LineView {
     at += METHOD_KEY.length
     const methodEnd = stringEnd(buf, at, end)
     if (escaped || !bytesAt(buf, methodEnd + 1, end, PATH_KEY)) return false
-    const method = buf.toString('latin1', at, methodEnd)
+    const method = methodName(buf, at, methodEnd)
     at = methodEnd + 1 + PATH_KEY.length
     const pathEnd = stringEnd(buf, at, end)
     if (!bytesAt(buf, pathEnd + 1, end, ENDPOINT_KEY)) return false
@@ -332,4 +332,12 @@ function nextKey (buf: Buffer, at: number, end: number): number {
   const value = keyEnd + 2
   // An unterminated string ends at `end`, where no key follows.
   return buf[value] === QUOTE ? stringEnd(buf, value + 1, end) + 1 : numberEnd(buf, value, end)
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'].map((name) => [name, Buffer.from(name)] as const)
+
+// The usual methods without a new string per line.
+function methodName (buf: Buffer, at: number, end: number): string {
+  for (const [name, bytes] of METHODS) if (bytes.length === end - at && bytesAt(buf, at, end, bytes)) return name
+  return buf.toString('latin1', at, end)
 }

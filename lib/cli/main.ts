@@ -2,13 +2,21 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CliError, commandHelp, EXIT_USAGE, parseCommandArgs } from './args'
 import type { CliContext, Command } from './context'
-import { check } from './commands/check'
-import { errors, slow } from './commands/list'
-import { report } from './commands/report'
-import { tail } from './commands/tail'
-import { trace } from './commands/trace'
 
-const COMMANDS: readonly Command[] = [trace, report, slow, errors, check, tail]
+// Each command's module is loaded when it runs: a short run spends much of its time loading code.
+const LOADERS: ReadonlyArray<readonly [string, () => Command]> = [
+  ['trace', () => (require('./commands/trace') as typeof import('./commands/trace')).trace],
+  ['report', () => (require('./commands/report') as typeof import('./commands/report')).report],
+  ['slow', () => (require('./commands/list') as typeof import('./commands/list')).slow],
+  ['errors', () => (require('./commands/list') as typeof import('./commands/list')).errors],
+  ['check', () => (require('./commands/check') as typeof import('./commands/check')).check],
+  ['tail', () => (require('./commands/tail') as typeof import('./commands/tail')).tail]
+]
+const NAMES = LOADERS.map(([name]) => name)
+
+function load (name: string | undefined): Command | undefined {
+  return LOADERS.find(([candidate]) => candidate === name)?.[1]()
+}
 
 function version (): string {
   // dist/cli/main.js → the package's own package.json
@@ -16,6 +24,7 @@ function version (): string {
 }
 
 function generalHelp (): string {
+  const COMMANDS = LOADERS.map(([, loader]) => loader())
   const width = Math.max(...COMMANDS.map((command) => command.spec.name.length))
   return 'Usage: api-logs <command> [options]\n\n' +
     'Answers questions about the JSON logs of fastify-api-logging (api_structured.jsonl, its dated\n' +
@@ -30,7 +39,7 @@ function generalHelp (): string {
 export async function run (argv: string[], context: CliContext): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? COMMANDS.find((command) => command.spec.name === rest[0]) : undefined
+    const topic = name === 'help' ? load(rest[0]) : undefined
     context.stdout.write(topic === undefined ? generalHelp() : commandHelp(topic.spec))
     return name === undefined ? EXIT_USAGE : 0
   }
@@ -38,10 +47,10 @@ export async function run (argv: string[], context: CliContext): Promise<number>
     context.stdout.write(version() + '\n')
     return 0
   }
-  const command = COMMANDS.find((candidate) => candidate.spec.name === name)
+  const command = load(name)
   try {
     if (command === undefined) {
-      throw new CliError(`unknown command ${JSON.stringify(name)}; the commands are ${COMMANDS.map((c) => c.spec.name).join(', ')} (api-logs --help)`)
+      throw new CliError(`unknown command ${JSON.stringify(name)}; the commands are ${NAMES.join(', ')} (api-logs --help)`)
     }
     const args = parseCommandArgs(command.spec, rest)
     if (args.values.help === true) {

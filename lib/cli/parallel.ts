@@ -30,9 +30,12 @@ export interface WorkerTask {
 
 export type RunUnit<T> = (unit: Unit, options: any, onBytes?: (bytes: number) => void) => Promise<UnitResult<T>>
 
-/** Threads to read with when `--jobs` is not given: the cores, at most 4. */
+/**
+ * Threads to read with when `--jobs` is not given: two when there are two cores. Each thread
+ * beyond the first costs about 45 MB, so more are only used when asked for.
+ */
 export function defaultJobs (): number {
-  return Math.min(4, availableParallelism())
+  return Math.min(2, availableParallelism())
 }
 
 /** Plain files larger than 1.5 ranges are cut into ranges of about `rangeBytes`. */
@@ -60,8 +63,9 @@ export async function runUnits<T> (units: Unit[], jobs: number, task: WorkerTask
 
   function thread (): Promise<void> {
     return new Promise((resolve, reject) => {
-      // Not this process's flags (a loader or inspector there is nothing the workers need).
-      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: task, execArgv: [] })
+      // Not this process's flags (a loader or inspector there is nothing the workers need); a
+      // small young generation: what a unit allocates dies young, and memory should stay flat.
+      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: task, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8 } })
       const send = (): void => {
         const unit = take()
         if (unit === undefined) {

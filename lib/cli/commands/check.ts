@@ -81,7 +81,7 @@ export const check: Command = {
       context.stdout.write(JSON.stringify({ dir, since: window.sinceIso, requests, ok: failed === 0, checks }, null, 2) + '\n')
     } else {
       context.stdout.write(`${dir}, ${windowText}: ${plural(requests, 'request')}\n`)
-      context.stdout.write(table(['', 'CHECK', 'VALUE', 'THRESHOLD', ''], checks.map((c) => [
+      context.stdout.write(table(['RESULT', 'CHECK', 'VALUE', 'THRESHOLD', 'DETAIL'], checks.map((c) => [
         c.ok ? 'OK' : 'BREACHED', c.name, percent(c.value), `${c.kind === 'max' ? 'at most' : 'at least'} ${c.threshold}%`, c.detail
       ]), ['left', 'left', 'right', 'left', 'left']))
       context.stdout.write(failed === 0 ? `all ${checks.length} checks pass\n` : `${failed} of ${checks.length} checks breached\n`)

@@ -3,7 +3,6 @@ import { access, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CliError, positiveInteger, stringOption, type CommandSpec } from '../args'
 import { logDir, warn, type Command } from '../context'
-import { renderHtml } from '../html'
 import { EXACT_LIMIT, RELATIVE_ACCURACY } from '../latency'
 import { bytes, csvLine, ms, percent, plural, table } from '../output'
 import { lineCounts, problems, type LineCounts } from '../problems'
@@ -32,7 +31,7 @@ const spec: CommandSpec = {
     json: { type: 'boolean', help: 'the report as one JSON document' },
     csv: { type: 'boolean', help: 'one CSV row per endpoint, and the total' },
     html: { type: 'string', value: 'FILE', help: 'write the report as a self-contained HTML page with charts' },
-    jobs: { type: 'string', value: 'N', help: 'threads reading a large folder (default: the number of cores, at most 4)' }
+    jobs: { type: 'string', value: 'N', help: 'threads reading a large folder (default: 2, or 1 on one core)' }
   }
 }
 
@@ -114,7 +113,7 @@ export const report: Command = {
     warn(context, model.problems)
     if (html !== undefined) {
       const path = resolve(html)
-      const page = renderHtml(model)
+      const page = (require('../html') as typeof import('../html')).renderHtml(model)
       try {
         await writeFile(path, page)
       } catch (err) {
