@@ -20,7 +20,11 @@ export const FOREIGN = 1
 export const MALFORMED = 2
 export type LineKind = typeof RECORD | typeof FOREIGN | typeof MALFORMED
 
-/** What a completion line (one per request) says about its request. */
+/**
+ * What a completion line (one per request) says about its request. The one a LineView gives is
+ * valid during the callback only (the view reuses it, and reads `requestId` and `path` from the
+ * line when asked): copy what you keep.
+ */
 export interface Completion {
   /** `timestamp`, in the file's format (UTC, milliseconds). */
   readonly time: string
@@ -36,10 +40,13 @@ export interface Completion {
 }
 
 export const PREFIX = Buffer.from('{"timestamp":"')
-export const STATUS_KEY = Buffer.from(',"status_code":')
+const STATUS_KEY = Buffer.from(',"status_code":')
 const LEVEL_KEY = Buffer.from('","level":"')
 const LOGGER_KEY = Buffer.from('","logger":"')
 const API_MESSAGE = Buffer.from('api","message":"')
+// The messages of the plugin's completion lines (docs/formats.md): one per request.
+const COMPLETION_MESSAGES = ['API Response: ', 'API Error: ', 'API Request Aborted: ']
+const COMPLETION_PREFIXES = COMPLETION_MESSAGES.map((message) => Buffer.from(message))
 const REQUEST_ID_KEY = Buffer.from(',"request_id":')
 const METHOD_KEY = Buffer.from(',"method":"')
 const PATH_KEY = Buffer.from(',"path":"')
@@ -56,7 +63,8 @@ const BACKSLASH = 0x5c
 const CLOSE = 0x7d
 const TIMESTAMP_END = PREFIX.length + 24
 
-const LABELS: ReadonlyArray<readonly [Buffer, number]> = [['DEBUG', 20], ['INFO', 30], ['WARNING', 40], ['ERROR', 50], ['CRITICAL', 60]]
+// Most lines first.
+const LABELS: ReadonlyArray<readonly [Buffer, number]> = [['INFO', 30], ['WARNING', 40], ['ERROR', 50], ['DEBUG', 20], ['CRITICAL', 60]]
   .map(([label, level]) => [Buffer.from(label as string), level as number] as const)
 
 /** The level of a record as a number on pino's scale; 0 when it names none. */
@@ -96,9 +104,9 @@ function stringEnd (buf: Buffer, at: number, end: number): number {
   return end
 }
 
-// A JSON string's content, escapes decoded.
-function stringAt (buf: Buffer, at: number, close: number): string {
-  return escaped ? JSON.parse(buf.toString('utf8', at - 1, close + 1)) as string : buf.toString('utf8', at, close)
+// A JSON string's content (between its quotes), escapes decoded.
+function decodeString (buf: Buffer, at: number, close: number, withEscapes: boolean): string {
+  return withEscapes ? JSON.parse(buf.toString('utf8', at - 1, close + 1)) as string : buf.toString('utf8', at, close)
 }
 
 // A JSON number starting at `at`: its value in `numberValue`, its end returned, -1 when it is none.
@@ -133,6 +141,32 @@ function numberEnd (buf: Buffer, at: number, end: number): number {
   return i
 }
 
+// A completion read by its layout: the strings a report rarely needs decoded only when read.
+class LayoutCompletion implements Completion {
+  time = ''
+  method = ''
+  endpoint: string | null = null
+  status = 0
+  ms = 0
+  slow = false
+  level = 0
+  buf: Buffer = Buffer.alloc(0)
+  idAt = -1
+  idEnd = 0
+  idEscaped = false
+  pathAt = 0
+  pathEnd = 0
+  pathEscaped = false
+
+  get requestId (): string | null {
+    return this.idAt === -1 ? null : decodeString(this.buf, this.idAt, this.idEnd, this.idEscaped)
+  }
+
+  get path (): string {
+    return decodeString(this.buf, this.pathAt, this.pathEnd, this.pathEscaped)
+  }
+}
+
 /**
  * A reusable view of the current line. Commands read what they need (`level`, `time()`,
  * `completion`, `text()`, `object()`) inside the callback; the view changes with the next line.
@@ -148,6 +182,7 @@ export class LineView {
   completion: Completion | null = null
   private timeText: string | null = null
   private parsed: Record<string, unknown> | null = null
+  private readonly layout = new LayoutCompletion()
 
   /** The line as text. */
   text (): string {
@@ -168,28 +203,27 @@ export class LineView {
   }
 
   /**
-   * Classifies `buf[start, end)`. `hasStatus`: the line contains `,"status_code":`; `glued`:
-   * it contains a second `{"timestamp":"` (a torn line glued to the next one, or a body that
-   * happens to start with that key): both are found by the reader in one pass over each chunk.
+   * Classifies `buf[start, end)`. `glued`: it contains a second `{"timestamp":"` (a torn line
+   * glued to the next one, or a body that happens to start with that key), which the reader finds
+   * in one pass over each chunk.
    */
-  classify (buf: Buffer, start: number, end: number, hasStatus: boolean, glued: boolean): LineKind {
+  classify (buf: Buffer, start: number, end: number, glued: boolean): LineKind {
     this.buf = buf
     this.start = start
     this.end = end
     this.completion = null
     this.timeText = null
     this.parsed = null
-    if (!glued && this.classifyFast(hasStatus)) return this.kind
+    if (!glued && this.classifyFast()) return this.kind
     return this.classifyParsed()
   }
 
   /** Classifies a line on its own (the reader's hints computed here). */
   classifyLine (buf: Buffer, start: number, end: number): LineKind {
-    const line = buf.subarray(start, end)
-    return this.classify(buf, start, end, line.indexOf(STATUS_KEY) !== -1, line.indexOf(PREFIX, 1) !== -1)
+    return this.classify(buf, start, end, buf.subarray(start, end).indexOf(PREFIX, 1) !== -1)
   }
 
-  private classifyFast (hasStatus: boolean): boolean {
+  private classifyFast (): boolean {
     const { buf, start, end } = this
     if (end - start < TIMESTAMP_END + 40 || buf[end - 1] !== CLOSE || !bytesAt(buf, start, end, PREFIX) ||
       !isIsoAt(buf, start + PREFIX.length) || !bytesAt(buf, start + TIMESTAMP_END, end, LEVEL_KEY)) return false
@@ -206,10 +240,12 @@ export class LineView {
     if (level === 0 || !bytesAt(buf, at, end, LOGGER_KEY)) return false
     this.level = level
     this.kind = RECORD
-    // Only the plugin's own completion lines (logger `api`) describe a request.
+    // Only the plugin's own completion lines (logger `api`, their messages) describe a request.
     at += LOGGER_KEY.length
-    if (!hasStatus || !bytesAt(buf, at, end, API_MESSAGE)) return true
-    return this.completionFast(at + API_MESSAGE.length)
+    if (!bytesAt(buf, at, end, API_MESSAGE)) return true
+    at += API_MESSAGE.length
+    for (const prefix of COMPLETION_PREFIXES) if (bytesAt(buf, at, end, prefix)) return this.completionFast(at + prefix.length)
+    return true
   }
 
   // Inside a JSON string every `"` is escaped, so a key pattern that starts with `,"` can only be
@@ -225,11 +261,14 @@ export class LineView {
     }
     if (!bytesAt(buf, at, end, REQUEST_ID_KEY)) return false
     at += REQUEST_ID_KEY.length
-    let requestId: string | null = null
+    const c = this.layout
+    c.idAt = -1
     if (buf[at] === QUOTE) {
       const close = stringEnd(buf, at + 1, end)
       if (!bytesAt(buf, close + 1, end, METHOD_KEY)) return false
-      requestId = stringAt(buf, at + 1, close)
+      c.idAt = at + 1
+      c.idEnd = close
+      c.idEscaped = escaped
       at = close + 1
     } else if (bytesAt(buf, at, end, NULL)) {
       at += NULL.length
@@ -244,13 +283,15 @@ export class LineView {
     at = methodEnd + 1 + PATH_KEY.length
     const pathEnd = stringEnd(buf, at, end)
     if (!bytesAt(buf, pathEnd + 1, end, ENDPOINT_KEY)) return false
-    const path = stringAt(buf, at, pathEnd)
+    c.pathAt = at
+    c.pathEnd = pathEnd
+    c.pathEscaped = escaped
     at = pathEnd + 1 + ENDPOINT_KEY.length
     let endpoint: string | null = null
     if (buf[at] === QUOTE) {
       const close = stringEnd(buf, at + 1, end)
       if (!bytesAt(buf, close + 1, end, STATUS_KEY)) return false
-      endpoint = stringAt(buf, at + 1, close)
+      endpoint = decodeString(buf, at + 1, close, escaped)
       at = close + 1
     } else if (bytesAt(buf, at, end, NULL)) {
       at += NULL.length
@@ -274,7 +315,15 @@ export class LineView {
     if (bytesAt(buf, at, end, TRUE)) slow = true
     else if (bytesAt(buf, at, end, FALSE)) slow = false
     else return false
-    this.completion = { time: this.time(), requestId, method, endpoint, path, status, ms, slow, level: this.level }
+    c.buf = buf
+    c.time = this.time()
+    c.method = method
+    c.endpoint = endpoint
+    c.status = status
+    c.ms = ms
+    c.slow = slow
+    c.level = this.level
+    this.completion = c
     return true
   }
 
@@ -309,7 +358,8 @@ export class LineView {
 
 /** The completion facts of a parsed record, or null when it is not a completion line. */
 export function completionOf (record: Record<string, unknown>, time: string, level: number): Completion | null {
-  if (record.logger !== 'api' || typeof record.status_code !== 'number' || typeof record.response_time_ms !== 'number' || typeof record.method !== 'string') return null
+  if (record.logger !== 'api' || typeof record.status_code !== 'number' || typeof record.response_time_ms !== 'number' || typeof record.method !== 'string' ||
+    !COMPLETION_MESSAGES.some((message) => (record.message as string).startsWith(message))) return null
   return {
     time,
     requestId: typeof record.request_id === 'string' ? record.request_id : null,

@@ -1,12 +1,17 @@
 import t from 'tap'
 import { formatJsonLine } from '../../dist/format/json.js'
-import { completionOf, FOREIGN, levelNumber, LineView, MALFORMED, RECORD } from '../../dist/cli/line.js'
+import { completionOf, FOREIGN, levelNumber, LineView, MALFORMED, RECORD, type Completion } from '../../dist/cli/line.js'
 import { normalizeTimestamp } from '../../dist/cli/time.js'
 import { Rng, seedFromEnv } from '../helpers/generate'
 
 // The fast path reads the plugin's lines by their layout; for every line the plugin can write it
 // must find what JSON.parse finds. Replay a failure with REDACTION_SEED=<seed>.
 const seed = seedFromEnv()
+
+// A completion's facts as a plain object (the view's own reads two of them from the line when asked).
+function facts (c: Completion | null): Record<string, unknown> | null {
+  return c === null ? null : { time: c.time, requestId: c.requestId, method: c.method, endpoint: c.endpoint, path: c.path, status: c.status, ms: c.ms, slow: c.slow, level: c.level }
+}
 const rng = new Rng(seed)
 
 const NASTY = ['"', '\\', '\\"', '","module":"x', ',"request_id":"x', '","endpoint":"/x","status_code":1,', '{"timestamp":"2025-01-14T10:00:00.000Z"', 'é', '漢字', '😀', '\u2028', '\u001b[2J', '\n', '\t', '}', 'null', ' ']
@@ -54,7 +59,7 @@ function line (): string {
     time: Date.parse('2025-01-14T10:00:00.000Z') + rng.int(86_400_000),
     level: rng.pick([10, 20, 30, 40, 50, 60]),
     logger: kind === 3 && rng.chance(0.5) ? 'http' : rng.chance(0.9) ? 'api' : text(),
-    message: rng.chance(0.5) ? `API Response: GET /x - 200${text()}` : text(),
+    message: rng.chance(0.8) ? rng.pick(['API Response: GET /x - 200', 'API Error: POST /y - 503', 'API Request Aborted: GET /z - 499', 'API Request: GET /x', 'API Responses']) + text() : text(),
     origin: { module: rng.chance(0.8) ? 'plugin' : text(), function: rng.chance(0.8) ? 'onResponseClosed' : text(), line: rng.int(1000) },
     requestId,
     fields
@@ -73,12 +78,12 @@ t.test(`the layout reading agrees with JSON.parse on every line the plugin write
     const time = normalizeTimestamp(parsed.timestamp) as string
     const expected = completionOf(parsed, time, levelNumber(parsed.level))
     const ok = kind === RECORD && view.level === levelNumber(parsed.level) && view.time() === parsed.timestamp &&
-      JSON.stringify(view.completion) === JSON.stringify(expected) && JSON.stringify(view.object()) === JSON.stringify(parsed)
-    if (!ok && mismatches++ < 5) t.fail(`line ${i} read differently: ${text}\n  layout: ${JSON.stringify(view.completion)}\n  parsed: ${JSON.stringify(expected)}`)
+      JSON.stringify(facts(view.completion)) === JSON.stringify(facts(expected)) && JSON.stringify(view.object()) === JSON.stringify(parsed)
+    if (!ok && mismatches++ < 5) t.fail(`line ${i} read differently: ${text}\n  layout: ${JSON.stringify(facts(view.completion))}\n  parsed: ${JSON.stringify(facts(expected))}`)
     if (expected !== null) completions++
   }
   t.equal(mismatches, 0, 'no line read differently')
-  t.ok(completions > 1000, `${completions} completion lines among them`)
+  t.ok(completions > 800, `${completions} completion lines among them`)
 })
 
 t.test('lines from elsewhere: parsed, and classified as records, foreign JSON or not JSON', async (t) => {
@@ -86,7 +91,7 @@ t.test('lines from elsewhere: parsed, and classified as records, foreign JSON or
   const kinds: Array<[string, number]> = [
     ['{"timestamp":"2025-01-14 10:00:00","level":"info","message":"spaced date, lower-case level"}', RECORD],
     ['{"timestamp":"2025-01-14T10:00:00+01:00","level":30,"message":"pino-style level"}', RECORD],
-    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"x","module":"m","function":"f","line":1,"request_id":"a","method":"GET","path":"/","endpoint":"/","status_code":200,"response_time_ms":1,"content_length":1,"slow_request":false}\r', RECORD],
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"m","function":"f","line":1,"request_id":"a","method":"GET","path":"/","endpoint":"/","status_code":200,"response_time_ms":1,"content_length":1,"slow_request":false}\r', RECORD],
     ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"NOTICE","message":"unknown level"}', FOREIGN],
     ['{"level":30,"time":1736848800000,"msg":"pino"}', FOREIGN],
     ['{"timestamp":"yesterday","level":"INFO","message":"x"}', FOREIGN],
@@ -142,7 +147,7 @@ t.test('layout oddities fall back to JSON.parse', async (t) => {
     const kind = view.classifyLine(buf, 0, buf.length)
     const parsed = JSON.parse(text) as Record<string, unknown>
     t.equal(kind, RECORD, text)
-    t.same(view.completion, completionOf(parsed, '2025-01-14T10:00:00.000Z', 50), `same facts: ${text.slice(160)}`)
+    t.same(facts(view.completion), facts(completionOf(parsed, '2025-01-14T10:00:00.000Z', 50)), `same facts: ${text.slice(160)}`)
   }
   const leadingZero = Buffer.from(base.replace('"status_code":500', '"status_code":0500'))
   t.equal(view.classifyLine(leadingZero, 0, leadingZero.length), MALFORMED, 'a number JSON does not allow makes the line malformed')
