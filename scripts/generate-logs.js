@@ -3,11 +3,13 @@
 // Writes api_structured.jsonl files as the plugin writes them (its own JSON formatter, its own
 // record shape), for the api-logs tests and for measuring api-logs on large folders.
 //
-//   node scripts/generate-logs.js DIR [--bytes 113m] [--days 1] [--gzip-days 0] [--seed 1]
+//   node scripts/generate-logs.js DIR [--bytes 113m] [--days 1] [--gzip-days 0] [--seed 1] [--steady]
 //
 // DIR gets api_structured.jsonl for today (its records end now) and api_structured.jsonl.YYYY-MM-DD
 // for each earlier UTC day; --bytes is the size of each day's file; the oldest --gzip-days files
-// are written as .gz instead. Needs `npm run build` first.
+// are written as .gz instead. --steady: today's file gets only the share of --bytes that the hours
+// since midnight UTC make, so the traffic is as dense today as on the other days. Needs
+// `npm run build` first.
 
 const { createWriteStream, mkdirSync } = require('node:fs')
 const { join } = require('node:path')
@@ -107,7 +109,9 @@ function * requestRecords ({ seed = 1, start, spanMs, requests, slowThresholdMs 
     const agent = AGENTS[Math.floor(rng() * AGENTS.length)]
     const ip = `10.0.${Math.floor(rng() * 4)}.${1 + Math.floor(rng() * 250)}`
     const roll = rng()
-    const status = roll < route.server ? (rng() < 0.8 ? 500 : 503) : roll < route.server + route.client ? (route.endpoint === null ? 404 : rng() < 0.7 ? 400 : 404) : (route.method === 'POST' ? 201 : 200)
+    // Validation (400) on bodies and ids, a missing resource (404) otherwise.
+    const invalid = route.body === true || route.endpoint?.includes(':id') === true
+    const status = roll < route.server ? (rng() < 0.8 ? 500 : 503) : roll < route.server + route.client ? (route.endpoint === null || !invalid || rng() < 0.4 ? 404 : 400) : (route.method === 'POST' ? 201 : 200)
     const ms = Math.max(0.05, round2(route.median * Math.exp(route.sigma * normal(rng)) * (status >= 500 ? 3 : 1)))
     const body = route.body ? { engine: ENGINES[Math.floor(rng() * ENGINES.length)], duration: 15 * (1 + Math.floor(rng() * 8)), prompt: PROMPTS[Math.floor(rng() * PROMPTS.length)], aspect_ratio: '16:9', callback_url: 'https://dashboard.example.com/hooks/render' } : undefined
     yield { record: { time, level: 30, logger: 'api', message: `API Request: ${route.method} ${path}`, origin: PLUGIN, requestId: id, fields: { method: route.method, path, client_ip: ip, user_agent: agent } } }
@@ -127,11 +131,11 @@ function * requestRecords ({ seed = 1, start, spanMs, requests, slowThresholdMs 
     if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
     if (status >= 500) {
       fields.exception_type = 'Error'
-      fields.exception_message = status === 503 ? 'render queue full' : 'Invalid engine specified'
+      fields.exception_message = status === 503 ? 'render queue full' : route.body === true ? 'Invalid engine specified' : 'connect ECONNREFUSED 10.0.0.5:5432'
       fields.exception = `Error: ${fields.exception_message}\n    at Object.<anonymous> (/srv/music-dashboard/server.js:126:11)\n    at preHandlerCallbackInner (/srv/music-dashboard/node_modules/fastify/lib/handle-request.js:190:24)`
     } else if (status === 400) {
       fields.exception_type = 'Error'
-      fields.exception_message = "body must have required property 'engine'"
+      fields.exception_message = route.body === true ? "body must have required property 'engine'" : 'params/id must be integer'
       fields.exception_code = 'FST_ERR_VALIDATION'
     }
     if (body !== undefined) fields.request_body = body
@@ -198,7 +202,8 @@ async function main () {
       bytes: { type: 'string', default: '113m' },
       days: { type: 'string', default: '1' },
       'gzip-days': { type: 'string', default: '0' },
-      seed: { type: 'string', default: '1' }
+      seed: { type: 'string', default: '1' },
+      steady: { type: 'boolean', default: false }
     }
   })
   if (positionals.length !== 1) throw new Error('usage: node scripts/generate-logs.js DIR [--bytes 113m] [--days 1] [--gzip-days 0] [--seed 1]')
@@ -215,7 +220,8 @@ async function main () {
     const path = join(dir, name + (gzip ? '.gz' : ''))
     // Today's file ends now, as a live file does.
     const spanMs = i === 0 ? Math.max(60_000, Date.now() - day - 1000) : DAY_MS - 60_000
-    const result = await writeDay(path, { seed: Number(values.seed) + i, day, spanMs, bytes, gzip })
+    const share = i === 0 && values.steady ? spanMs / DAY_MS : 1
+    const result = await writeDay(path, { seed: Number(values.seed) + i, day, spanMs, bytes: Math.round(bytes * share), gzip })
     process.stdout.write(`${path}: ${result.lines} lines, ${result.requests} requests, ${result.bytes} bytes${gzip ? ' (before gzip)' : ''}\n`)
   }
 }

@@ -53,12 +53,16 @@ function xAxis (bins: TimelineBin[], binWidth: number): string {
 
 function requestsChart (bins: TimelineBin[], binMinutes: number): string {
   const perMinute = (n: number): number => n / binMinutes
-  const top = niceCeil(Math.max(...bins.map((bin) => perMinute(bin.requests)), 1))
+  const highest = Math.max(...bins.map((bin) => perMinute(bin.requests)), 1)
+  // Round steps (1, 2, 2.5, 5 × 10^k), four or fewer of them.
+  const step = niceCeil(highest / 4)
+  const ticks = Math.ceil(highest / step)
+  const top = step * ticks
   const bw = PLOT_W / Math.max(1, bins.length)
   const y = (v: number): number => PAD.top + PLOT_H - (v / top) * PLOT_H
   let out = `<svg class="chart" data-chart="requests" data-bins="${bins.length}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="Requests and errors per minute">`
-  for (let i = 0; i <= 4; i++) {
-    const v = (top / 4) * i
+  for (let i = 0; i <= ticks; i++) {
+    const v = step * i
     out += `<line class="grid" x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${round(y(v))}" y2="${round(y(v))}"/><text class="tick" x="${PAD.left - 6}" y="${round(y(v) + 4)}" text-anchor="end">${esc(round(v))}</text>`
   }
   bins.forEach((bin, i) => {
