@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { LogFile } from './files'
@@ -29,14 +28,6 @@ export interface WorkerTask {
 }
 
 export type RunUnit<T> = (unit: Unit, options: any, onBytes?: (bytes: number) => void) => Promise<UnitResult<T>>
-
-/**
- * Threads to read with when `--jobs` is not given: two when there are two cores. Each thread
- * beyond the first costs about 45 MB, so more are only used when asked for.
- */
-export function defaultJobs (): number {
-  return Math.min(2, availableParallelism())
-}
 
 /** Plain files larger than 1.5 ranges are cut into ranges of about `rangeBytes`. */
 export function planUnits (files: LogFile[], rangeBytes: number): Unit[] {

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs'
 import { createGunzip } from 'node:zlib'
 import { discoverLogFiles, type LogFile } from './files'
 import { FOREIGN, LineView, PREFIX, RECORD } from './line'
@@ -53,16 +52,23 @@ export interface ScanOptions {
 // objects rarely has: one free buffer is kept for the next file instead.
 let spare: Buffer | null = null
 
+// Reads are synchronous: a chunk comes from the page cache in a fraction of a millisecond, and an
+// asynchronous read waits for a thread-pool thread and then for this one, which on a busy machine
+// left the reader idle for a quarter of its run. At the start of each file and every few chunks
+// the event loop gets a turn, for the progress line, the worker threads' messages and signals.
+const CHUNKS_PER_TURN = 8
+
 async function * plainChunks (path: string, from: number, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r')
+  const fd = openSync(path, 'r')
   // One buffer for the whole file: each chunk is consumed before the next read, and what
   // outlives it (the start of a line cut by the chunk's end) is copied.
   const buffer = spare ?? Buffer.allocUnsafe(CHUNK_BYTES)
   spare = null
   try {
     let position = from
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, position)
+    for (let chunk = 0; ; chunk++) {
+      if (chunk % CHUNKS_PER_TURN === 0) await new Promise(setImmediate)
+      const bytesRead = readSync(fd, buffer, 0, CHUNK_BYTES, position)
       position += bytesRead
       if (bytesRead === 0) return
       onBytes?.(bytesRead)
@@ -70,7 +76,7 @@ async function * plainChunks (path: string, from: number, onBytes?: (bytes: numb
     }
   } finally {
     spare = buffer
-    await handle.close()
+    closeSync(fd)
   }
 }
 

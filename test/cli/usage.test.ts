@@ -118,7 +118,8 @@ t.test('progress on a terminal\'s stderr, erased at the end; never on a pipe', a
   quick.stop()
   t.match(empty[0], /^\r100% 0 B of 0 B/)
 
-  const { lines } = generate({ start: 0, spanMs: 1000, requests: 3000 })
+  // Long enough (9 MB) for the event loop to turn during the run.
+  const { lines } = generate({ start: 0, spanMs: 1000, requests: 20_000 })
   const dir = logFolder(t, { 'api_structured.jsonl': { lines } })
   for (const command of [['report'], ['slow']]) {
     const result = await cli([...command, '--dir', dir], { stderrTty: true, progressDelayMs: 0 })

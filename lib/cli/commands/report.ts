@@ -4,9 +4,9 @@ import { dirname, join, resolve } from 'node:path'
 import { CliError, positiveInteger, stringOption, type CommandSpec } from '../args'
 import { logDir, warn, type Command } from '../context'
 import { EXACT_LIMIT, RELATIVE_ACCURACY } from '../latency'
-import { bytes, csvLine, ms, percent, plural, table } from '../output'
+import { bytes, count, csvLine, ms, percent, plural, table } from '../output'
 import { lineCounts, problems, type LineCounts } from '../problems'
-import { defaultJobs, planUnits, runUnits, type UnitResult } from '../parallel'
+import { planUnits, runUnits, type UnitResult } from '../parallel'
 import { progress } from '../progress'
 import { filesToRead, joinScans, type FileScan, type FolderScan } from '../reader'
 import { runUnit, type ReportUnitOptions } from '../report-unit'
@@ -20,7 +20,7 @@ const spec: CommandSpec = {
   usage: '[options]',
   summary: 'Per endpoint and method: requests, 4xx and 5xx, slow requests, response times (avg, p50, p95, p99, max); totals; the slowest requests.',
   description: 'Reads api_structured.jsonl, its dated backups and their .gz copies. One request is one completion line\n' +
-    '(the line with status_code). Percentiles are nearest-rank, exact up to ' + EXACT_LIMIT.toLocaleString('en-US') + ' requests per endpoint,\n' +
+    '(API Response, API Error or API Request Aborted). Percentiles are nearest-rank, exact up to ' + count(EXACT_LIMIT) + ' requests\nper endpoint, ' +
     `then from a DDSketch within ${RELATIVE_ACCURACY * 100}% (marked ~).`,
   positionals: 0,
   options: {
@@ -31,14 +31,13 @@ const spec: CommandSpec = {
     json: { type: 'boolean', help: 'the report as one JSON document' },
     csv: { type: 'boolean', help: 'one CSV row per endpoint, and the total' },
     html: { type: 'string', value: 'FILE', help: 'write the report as a self-contained HTML page with charts' },
-    jobs: { type: 'string', value: 'N', help: 'threads reading a large folder (default: 2, or 1 on one core)' }
+    jobs: { type: 'string', value: 'N', help: 'threads reading a folder of 256 MB or more (default 1; 2 help on an idle machine)' }
   }
 }
 
 /**
- * Below this many bytes to read, one thread does it all: on a 113 MB file a second thread (its
- * start, and its code compiled again) cost as much as it saved, on a 1 GB folder it saved a
- * fifth to a third of the time (docs/cli.md).
+ * Below this many bytes to read, one thread does it all, whatever --jobs says: on a 113 MB file a
+ * second thread (its start, and its code compiled again) cost as much as it saved.
  */
 const PARALLEL_MIN_BYTES = 256 << 20
 /** Plain files are cut into ranges of about this size, for the threads to share. */
@@ -75,7 +74,10 @@ export const report: Command = {
     const html = stringOption(values, 'html')
     // Before reading the folder: a gigabyte read for a page that cannot be written is a long wait for nothing.
     if (html !== undefined) await access(dirname(resolve(html)), constants.W_OK).catch((err: Error) => { throw new CliError(`--html: cannot write ${resolve(html)}: ${err.message}`) })
-    const jobs = positiveInteger(values, 'jobs', defaultJobs())
+    // One thread unless asked: a second saved a fifth to a third of the time on a 1 GB folder when
+    // a core was idle and cost a tenth more when none was (a shared two-core machine,
+    // docs/cli.md), and about 45 MB either way; on a server the other cores are the application's.
+    const jobs = positiveInteger(values, 'jobs', 1)
     const options: ReportUnitOptions = { window, endpoint: pattern ?? null, slowest: positiveInteger(values, 'top', 10), timeline: html !== undefined, exactLimit: context.exactLimit }
     const { files, skipped, duplicates } = await filesToRead(dir, window.since)
     const total = files.reduce((sum, file) => sum + file.size, 0)
@@ -123,7 +125,7 @@ export const report: Command = {
       } catch (err) {
         throw new CliError(`--html: cannot write ${path}: ${(err as Error).message}`)
       }
-      context.stdout.write(`wrote ${path} (${bytes(Buffer.byteLength(page))}, ${plural(model.totals.requests, 'request')})\n`)
+      context.stdout.write(`wrote ${html} (${bytes(Buffer.byteLength(page))}, ${plural(model.totals.requests, 'request')})\n`)
     } else if (values.json === true) {
       context.stdout.write(JSON.stringify(model, jsonNumbers, 2) + '\n')
     } else if (values.csv === true) {
@@ -167,7 +169,7 @@ function renderText (model: ReportModel): string {
   rows.push(cells(totals, 'TOTAL'))
   out += '\n' + table(HEADERS, rows, HEADERS.map((_, i) => i === 0 ? 'left' : 'right'))
   if (model.endpoints.some((row) => row.approximate) || totals.approximate) {
-    out += `~ from a DDSketch, within ${model.percentiles.relativeAccuracy * 100}% of the exact value (more than ${model.percentiles.exactUpTo.toLocaleString('en-US')} requests)\n`
+    out += `~ from a DDSketch, within ${model.percentiles.relativeAccuracy * 100}% of the exact value (more than ${count(model.percentiles.exactUpTo)} requests)\n`
   }
   out += '\nSlowest requests\n' + table(['TIME', 'MS', 'STATUS', 'REQUEST', 'REQUEST ID'], model.slowest.map((request) => [
     request.time, ms(request.ms), String(request.status), escapeText(`${request.method} ${request.path}`), escapeText(request.requestId ?? '-')
