@@ -66,7 +66,7 @@ function measure (label, dir, rounds, jqRounds) {
   for (let round = 0; round < rounds; round++) {
     // Interleaved, so a change in the machine's load hits every command alike.
     add('api-logs report', timed(process.execPath, [BIN, 'report', '--dir', dir]))
-    add('api-logs report --jobs 2', timed(process.execPath, [BIN, 'report', '--jobs', '2', '--dir', dir]))
+    add('api-logs report --jobs 1', timed(process.execPath, [BIN, 'report', '--jobs', '1', '--dir', dir]))
     if (round < jqRounds) for (const [name, recipe] of Object.entries(RECIPES)) add(name, timed(...jqOver(dir, recipe)))
   }
   const base = median(rows.get('api-logs report').map((s) => s.seconds))

