@@ -19,8 +19,8 @@ const { parseArgs } = require('node:util')
 const ROOT = resolve(__dirname, '..')
 const BIN = join(ROOT, 'bin', 'api-logs.js')
 
-// The guide's "average response time by endpoint", its "slow requests", and the p95 recipe of
-// docs/integrations.md, as written there.
+// "Average response time by endpoint" as jq is usually asked it (-s, group_by), and the p95 and
+// slow-requests recipes of docs/integrations.md as written there.
 const RECIPES = {
   'jq: average response time by endpoint': ['-s', '-r', 'map(select(.status_code != null)) | group_by(.method + " " + (.endpoint // "(no route)")) | map({route: (.[0].method + " " + (.[0].endpoint // "(no route)")), count: length, avg: (map(.response_time_ms) | add / length)}) | sort_by(-.avg) | .[] | "\\(.avg)\\t\\(.count)\\t\\(.route)"'],
   'jq: top endpoints by p95': ['-s', '-r', 'map(select(.status_code != null)) | group_by(.method + " " + (.endpoint // "(no route)")) | map((map(.response_time_ms) | sort) as $t | {route: (.[0].method + " " + (.[0].endpoint // "(no route)")), count: ($t | length), p95: $t[(($t | length) * 0.95 | ceil) - 1]}) | sort_by(-.p95) | .[] | "\\(.p95)\\t\\(.count)\\t\\(.route)"'],
