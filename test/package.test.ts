@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import t, { type Test } from 'tap'
 import { tempDir } from './helpers/app'
+import { childEnv } from './helpers/child'
 
 const ROOT = resolve(__dirname, '..')
 const MODULES = join(ROOT, 'node_modules')
@@ -68,11 +69,32 @@ const TS_CONFIG = {
 t.test('the packed package ships the build only', async (t) => {
   const project = scratchProject(t)
   const shipped = files(join(project, 'node_modules', 'fastify-api-logging')).sort()
-  for (const file of ['package.json', 'README.md', 'LICENSE', 'docs/api.md', 'docs/configuration.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts', 'dist/plugin.js']) {
+  for (const file of ['package.json', 'README.md', 'LICENSE', 'docs/api.md', 'docs/configuration.md', 'docs/cli.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts', 'dist/plugin.js', 'bin/api-logs.js', 'dist/cli/main.js', 'dist/cli/worker.js', 'lnav/fastify_api_logging.json']) {
     t.ok(shipped.includes(file), `ships ${file}`)
   }
   t.notOk(shipped.includes('dist/.tsbuildinfo'), 'not the incremental build state')
   t.same(shipped.filter((file) => /^(lib|test|types|benchmarks|examples|scripts)\//.test(file) || file.endsWith('.map') || (file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.d.mts'))), [], 'no sources, tests, maps or benchmarks')
+})
+
+t.test('npx api-logs works in a project that installed the package', async (t) => {
+  const project = scratchProject(t)
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  const installed = join(project, 'node_modules', 'fastify-api-logging')
+  const { bin } = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+  t.same(Object.keys(bin), ['api-logs'], 'package.json declares the api-logs command')
+  // What `npm install` does with `bin`: a link in node_modules/.bin, its target made executable.
+  mkdirSync(join(project, 'node_modules', '.bin'))
+  symlinkSync(join('..', 'fastify-api-logging', bin['api-logs']), join(project, 'node_modules', '.bin', 'api-logs'))
+  chmodSync(join(installed, bin['api-logs']), 0o755)
+  // As a user types it; npm_config_yes=false: npx never downloads, the command must come from the project.
+  const npx = { cwd: project, encoding: 'utf8' as const, env: childEnv({ npm_config_yes: 'false' }) }
+  const help = execFileSync('npx', ['api-logs', '--help'], npx)
+  t.match(help, /^Usage: api-logs <command> \[options\]\n/, 'npx api-logs --help')
+  const logs = join(project, 'logs')
+  mkdirSync(logs)
+  writeFileSync(join(logs, 'api_structured.jsonl'), '{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET /x - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r1","method":"GET","path":"/x","endpoint":"/x","status_code":200,"response_time_ms":1.5,"content_length":2,"slow_request":false,"client_ip":"::1","user_agent":null}\n')
+  const report = execFileSync('npx', ['api-logs', 'report', '--csv'], npx)
+  t.match(report, /\r\nGET,\/x,1,0,0,0,0,0,0,1\.5,1\.5,1\.5,1\.5,1\.5,false\r\n/, 'reads ./logs, the default folder')
 })
 
 t.test('TypeScript consumers (ESM and CommonJS) type-check strictly and run', async (t) => {

@@ -27,12 +27,23 @@ function keyPrefix (key: string): string {
   return prefix
 }
 
+const COLORS: Record<string, string> = {
+  DEBUG: '\u001b[90m',
+  INFO: '\u001b[32m',
+  WARNING: '\u001b[33m',
+  ERROR: '\u001b[31m',
+  CRITICAL: '\u001b[1;31m'
+}
+const RESET = '\u001b[0m'
+
 /**
  * `api.log` layout: `[2025-01-14 10:30:15] INFO [api:125] message request_id=... key=value ...`,
- * one record per line whatever its content.
+ * one record per line whatever its content. `color`: the level colored as on the console (for
+ * `api-logs tail` on a terminal; the file never is).
  */
-export function formatTextLine (record: LogRecord): string {
-  let line = '[' + localTimestamp(record.time) + '] ' + levelLabel(record.level) + ' [' +
+export function formatTextLine (record: LogRecord, color = false): string {
+  const label = levelLabel(record.level)
+  let line = '[' + localTimestamp(record.time) + '] ' + (color ? COLORS[label] + label + RESET : label) + ' [' +
     escapeText(record.logger) + ':' + record.origin.line + '] ' + escapeText(record.message)
   if (record.requestId !== null) line += ' request_id=' + formatValue(record.requestId)
   const fields = record.fields
@@ -45,15 +56,6 @@ export function formatTextLine (record: LogRecord): string {
   }
   return line + '\n'
 }
-
-const COLORS: Record<string, string> = {
-  DEBUG: '\u001b[90m',
-  INFO: '\u001b[32m',
-  WARNING: '\u001b[33m',
-  ERROR: '\u001b[31m',
-  CRITICAL: '\u001b[1;31m'
-}
-const RESET = '\u001b[0m'
 
 /** Console layout: `[2025-01-14 10:30:15] INFO [api] message`, the level colored when asked. */
 export function formatConsoleLine (record: LogRecord, color: boolean): string {
