@@ -217,6 +217,7 @@ function showValue (value: unknown): string {
 export function allowedValues (key: ApiLoggingConfigKey): string {
   const schema: TSchema = settingSchema(key)
   if (key === 'level') return `one of ${ACCEPTED_LEVELS}`
+  if (Array.isArray(schema.anyOf)) return `one of ${schema.anyOf.map((member: TSchema) => String(member.const)).join(', ')}`
   switch (schema.type) {
     case 'boolean': return 'a boolean: true, false, 1, 0, yes or no'
     case 'integer': {
@@ -226,6 +227,7 @@ export function allowedValues (key: ApiLoggingConfigKey): string {
     case 'array': return key === 'excludePaths' ? 'a comma-separated list of paths, each starting with /' : 'a comma-separated list of names'
     default:
       if (key === 'requestIdHeader') return 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)'
+      if (key === 'workerId') return 'auto, none or a number'
       return 'a non-empty string'
   }
 }

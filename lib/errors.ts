@@ -24,8 +24,14 @@ export const ERR_LOG_DIR = 'FST_API_LOGGING_LOG_DIR'
 export const ERR_LOGGER_OPTION = 'FST_API_LOGGING_LOGGER_OPTION'
 /** The code of the process warning for a variable one edit away from a setting's name (`LOG_LEVLE`). */
 export const WARN_UNKNOWN_SETTING = 'FST_API_LOGGING_UNKNOWN_SETTING'
-/** The code of the process warning emitted when a sink cannot write; the sink retries. */
+/** Another process (or registration) already writes the same active log file. */
+export const ERR_LOG_FILE_LOCKED = 'FST_API_LOGGING_LOG_FILE_LOCKED'
+/** The code of the process warning emitted once when a sink starts failing to write; the sink retries. */
 export const WARN_WRITE_FAILED = 'FST_API_LOGGING_WRITE_FAILED'
+/** The code of the process warning emitted once a failing sink writes again: the lines lost and for how long. */
+export const WARN_WRITE_RECOVERED = 'FST_API_LOGGING_WRITE_RECOVERED'
+/** The code of the process warning emitted when an active file or the log folder was deleted by someone else. */
+export const WARN_FILE_REOPENED = 'FST_API_LOGGING_FILE_REOPENED'
 
 // Messages are built by the callers (they name settings, values and paths), so each error's
 // format is a single `%s`; the status code is @fastify/error's default, as for Fastify's own
@@ -34,6 +40,7 @@ const Base = ApiLoggingError as unknown as ErrorConstructor
 const ConfigError = createError(ERR_INVALID_CONFIG, '%s', undefined, Base)
 const LogDirError = createError(ERR_LOG_DIR, '%s', undefined, Base)
 const LoggerOptionError = createError(ERR_LOGGER_OPTION, '%s', undefined, Base)
+const LogFileLockedError = createError(ERR_LOG_FILE_LOCKED, '%s', undefined, Base)
 
 type Cause = { cause: unknown } | undefined
 type Constructor = ReturnType<typeof createError>
@@ -54,11 +61,32 @@ export function loggerOptionError (message: string): ApiLoggingError {
   return make(LoggerOptionError, message, undefined)
 }
 
-/** Emitted on each failed write of a sink: `(sink, destination, reason)`. */
+export function logFileLockedError (message: string): ApiLoggingError {
+  return make(LogFileLockedError, message, undefined)
+}
+
+// Each is emitted once per episode by its caller, so none of them is limited to once per process.
+/** Emitted when a sink starts failing: `(sink, destination, reason)`; it retries. */
 export const writeFailedWarning = createWarning({
   name: 'FastifyApiLoggingWarning',
   code: WARN_WRITE_FAILED,
   message: '%s sink cannot write %s: %s',
+  unlimited: true
+})
+
+/** Emitted when a failing sink writes again: `(sink, destination, what was lost)`. */
+export const writeRecoveredWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_WRITE_RECOVERED,
+  message: '%s sink writes %s again: %s',
+  unlimited: true
+})
+
+/** Emitted when an active file or the log folder disappeared under the plugin: `(path, what happened)`. */
+export const fileReopenedWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_FILE_REOPENED,
+  message: '%s %s',
   unlimited: true
 })
 

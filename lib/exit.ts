@@ -6,14 +6,20 @@ import { errorType } from './redact'
 import { onInstancesChanged, openInstances, type OpenInstance } from './registry'
 
 /**
- * The last moments of a process. rotating-file-stream has no synchronous flush and pino's exit
- * hooks do not reach it (docs/operations.md), so on `process.exit()`, an uncaught exception or an
- * unhandled rejection every open instance writes what it holds with `fs.writeSync`. The hooks are
- * on the process only while an instance is open.
+ * The last moments of a process. The sinks write asynchronously and pino's exit hooks do not
+ * reach them (docs/operations.md), so on `process.exit()`, an uncaught exception, an unhandled
+ * rejection or a signal nobody else handles, every open instance writes what it holds with
+ * `fs.writeSync`. The hooks are on the process only while an instance is open.
  */
 const UNCAUGHT_SITE = new LogSite('uncaughtExceptionMonitor')
+// Signals that end a process by default and that services commonly get without handling them:
+// Kubernetes' SIGTERM, a terminal's SIGINT, a closed session's SIGHUP.
+const BARE_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP']
 let watching = false
 let subscribed = false
+
+type SignalRole = 'bare' | 'reopen'
+const signalListeners = new Map<NodeJS.Signals, { role: SignalRole, listener: (signal: NodeJS.Signals) => void }>()
 
 /** Keeps the exit hooks on the process while any instance is open; call once per registration. */
 export function watchProcessExit (): void {
@@ -31,6 +37,61 @@ function onInstancesChangedForExit (instances: readonly OpenInstance[]): void {
     process.off('uncaughtExceptionMonitor', logUncaught)
     process.off('exit', flushAllSync)
     watching = false
+  }
+  watchSignals(instances)
+}
+
+/** Each bare signal gets our fallback listener, and each reopen signal in use its reopen listener (instead). */
+function watchSignals (instances: readonly OpenInstance[]): void {
+  const wanted = new Map<NodeJS.Signals, SignalRole>()
+  if (instances.length > 0) for (const signal of BARE_SIGNALS) wanted.set(signal, 'bare')
+  for (const instance of instances) {
+    const signal = instance.config.reopenSignal
+    if (signal !== 'off') wanted.set(signal as NodeJS.Signals, 'reopen')
+  }
+  for (const [signal, { role, listener }] of signalListeners) {
+    if (wanted.get(signal) === role) continue
+    process.off(signal, listener)
+    signalListeners.delete(signal)
+  }
+  for (const [signal, role] of wanted) {
+    if (signalListeners.has(signal)) continue
+    const listener = role === 'bare' ? onBareSignal : onReopenSignal
+    process.on(signal, listener)
+    signalListeners.set(signal, { role, listener })
+  }
+}
+
+/**
+ * A signal that would end the process, with no handler but ours: write everything held, then
+ * let the signal do what it would have done without us (remove our listeners, raise it again:
+ * the process ends by the signal, with its usual exit status). When the application handles the
+ * signal itself (close-with-grace), its handler decides and `app.close()` writes the lines.
+ */
+function onBareSignal (signal: NodeJS.Signals): void {
+  if (otherHandlers(signal) > 0) return
+  flushAllSync()
+  for (const [name, { listener }] of signalListeners) process.off(name, listener)
+  signalListeners.clear()
+  process.kill(process.pid, signal)
+}
+
+// signal-exit (test runners, CLIs, coverage tools) listens to every signal only to run exit hooks,
+// and lets a signal kill the process only when its listeners are the only ones left: its
+// listeners are not a handler, or neither of us would let the signal through.
+const SIGNAL_EXIT_V4 = Symbol.for('signal-exit emitter')
+
+/** Listeners of `signal` other than ours and signal-exit's. */
+function otherHandlers (signal: NodeJS.Signals): number {
+  const v4 = (globalThis as { [SIGNAL_EXIT_V4]?: { count?: unknown } })[SIGNAL_EXIT_V4]?.count
+  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__?.count
+  const signalExit = (typeof v4 === 'number' ? v4 : 0) + (typeof v3 === 'number' ? v3 : 0)
+  return process.listenerCount(signal) - 1 - signalExit
+}
+
+function onReopenSignal (signal: NodeJS.Signals): void {
+  for (const instance of openInstances()) {
+    if (instance.config.reopenSignal === signal) instance.reopen().catch(() => {})
   }
 }
 

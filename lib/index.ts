@@ -25,6 +25,7 @@ declare namespace fastifyApiLogging {
   export type ApiLoggingError = api.ApiLoggingError
   export type ApiLoggingStats = api.ApiLoggingStats
   export type SinkStats = api.SinkStats
+  export type PrimaryWriter = api.PrimaryWriter
   export type LevelName = api.LevelName
 }
 

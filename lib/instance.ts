@@ -3,6 +3,7 @@ import { LEVEL_VALUES } from './levels'
 import type { LogRecord } from './record'
 import { Redactor } from './redact'
 import type { OpenInstance } from './registry'
+import { resolveWorkerId } from './sinks/files'
 import { LogOutput } from './sinks/output'
 
 export interface InstanceOptions {
@@ -10,6 +11,8 @@ export interface InstanceOptions {
   redactKeysReplaceDefaults: boolean
   /** The clock, in epoch milliseconds. */
   now: () => number
+  /** `primary`: the instance of `startPrimaryWriter()`, which writes the lines cluster workers send it. */
+  role?: 'plugin' | 'primary'
 }
 
 /**
@@ -38,6 +41,7 @@ export class ApiLoggingInstance implements OpenInstance {
   /** Builds the redaction rules and opens the sinks (the log directory is checked here). */
   static async open (config: ApiLoggingConfig, options: InstanceOptions): Promise<ApiLoggingInstance> {
     const redactor = new Redactor({ keys: config.redactKeys, replaceDefaults: options.redactKeysReplaceDefaults, values: config.redactValues })
+    const primary = options.role === 'primary'
     const output = await LogOutput.open({
       logDir: config.logDir,
       console: config.enableConsoleLogging,
@@ -47,7 +51,11 @@ export class ApiLoggingInstance implements OpenInstance {
       logFileBackupCount: config.logFileBackupCount,
       jsonLogBackupDays: config.jsonLogBackupDays,
       maxBufferBytes: config.maxBufferBytes,
-      now: options.now
+      now: options.now,
+      minLevel: LEVEL_VALUES[config.level],
+      // The primary writes the files every worker sends it: under the plain names.
+      workerId: primary ? null : resolveWorkerId(config.workerId),
+      toPrimary: !primary && config.clusterWriter === 'primary'
     })
     return new ApiLoggingInstance(config, redactor, options.now, output)
   }
@@ -59,5 +67,10 @@ export class ApiLoggingInstance implements OpenInstance {
 
   flushSync (): void {
     this.output.flushSync()
+  }
+
+  /** Reopens every file of this instance (LOG_REOPEN_SIGNAL, `fastify.apiLogging.reopen()`). */
+  reopen (): Promise<void> {
+    return this.output.reopen()
   }
 }

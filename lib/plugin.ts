@@ -42,6 +42,11 @@ export interface ApiLoggingDecorator {
   /** Lines and bytes written and lines dropped, per sink. */
   stats (): ApiLoggingStats
   /**
+   * Closes every log file and opens its path again, as after logrotate renamed them
+   * (LOG_REOPEN_SIGNAL does the same on a signal). Resolves once reopened.
+   */
+  reopen (): Promise<void>
+  /**
    * A logger whose lines always go to this registration's sinks, inside or outside a request
    * (`getLogger` outside a request goes to the newest open registration).
    */
@@ -124,6 +129,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     config,
     flush: () => output.flush(),
     stats: () => output.stats(),
+    reopen: () => output.reopen(),
     getLogger: (name: string) => boundLogger(name, instance)
   }))
 

@@ -19,8 +19,12 @@ export interface LogTarget {
 
 /** An open plugin instance, as the process-wide hooks see it. */
 export interface OpenInstance extends LogTarget {
+  /** The signal that reopens this instance's files, or 'off'. */
+  readonly config: { readonly reopenSignal: string }
   /** Writes everything held, synchronously (the process is exiting). */
   flushSync (): void
+  /** Reopens the files at their paths. */
+  reopen (): Promise<void>
 }
 
 const DEFAULT_MAX_RECORD_BYTES = 16384

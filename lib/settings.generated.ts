@@ -146,4 +146,25 @@ export interface ApiLoggingSettings {
    * @defaultValue false
    */
   logHeaders?: boolean
+  /**
+   * A signal that makes the plugin reopen its files (logrotate's postrotate); that signal then no longer ends the process.
+   * Allowed: one of off, SIGHUP, SIGUSR1, SIGUSR2.
+   * Environment variable: `LOG_REOPEN_SIGNAL`.
+   * @defaultValue "off"
+   */
+  reopenSignal?: 'off' | 'SIGHUP' | 'SIGUSR1' | 'SIGUSR2'
+  /**
+   * Worker id in the file names (api.w2.log): auto takes PM2's NODE_APP_INSTANCE or the cluster worker id in a cluster worker or under PM2; none never adds one.
+   * Allowed: auto, none or a number.
+   * Environment variable: `LOG_WORKER_ID`.
+   * @defaultValue "auto"
+   */
+  workerId?: string
+  /**
+   * In a cluster worker: write its own files (worker), or send the file lines to the primary, which writes them (primary: the primary calls startPrimaryWriter()).
+   * Allowed: one of worker, primary.
+   * Environment variable: `LOG_CLUSTER_WRITER`.
+   * @defaultValue "worker"
+   */
+  clusterWriter?: 'worker' | 'primary'
 }

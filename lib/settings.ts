@@ -72,7 +72,23 @@ export const ApiLoggingConfigSchema = Type.Object({
     default: 16384,
     description: 'A record longer than this has its largest fields shortened, so a shipper\'s line limit never drops it.'
   }),
-  logHeaders: Type.Boolean({ env: 'LOG_HEADERS', default: false, description: 'Add the (redacted) request and response headers to the completion line.' })
+  logHeaders: Type.Boolean({ env: 'LOG_HEADERS', default: false, description: 'Add the (redacted) request and response headers to the completion line.' }),
+  reopenSignal: Type.Union(['off', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'].map((name) => Type.Literal(name)), {
+    env: 'LOG_REOPEN_SIGNAL',
+    default: 'off',
+    description: 'A signal that makes the plugin reopen its files (logrotate\'s postrotate); that signal then no longer ends the process.'
+  }),
+  workerId: Type.String({
+    env: 'LOG_WORKER_ID',
+    pattern: '^(auto|none|[0-9]{1,9})$',
+    default: 'auto',
+    description: 'Worker id in the file names (api.w2.log): auto takes PM2\'s NODE_APP_INSTANCE or the cluster worker id in a cluster worker or under PM2; none never adds one.'
+  }),
+  clusterWriter: Type.Union([Type.Literal('worker'), Type.Literal('primary')], {
+    env: 'LOG_CLUSTER_WRITER',
+    default: 'worker',
+    description: 'In a cluster worker: write its own files (worker), or send the file lines to the primary, which writes them (primary: the primary calls startPrimaryWriter()).'
+  })
 }, { additionalProperties: false })
 
 /** The resolved configuration: every setting present, validated, defaults applied. */

@@ -62,7 +62,7 @@ function allowedOf (key, schema) {
     }
     case 'string':
       if (schema.pattern === HEADER_TOKEN) return 'an HTTP header name'
-      if (schema.pattern !== undefined) return `matching ${code(schema.pattern)}`
+      if (schema.pattern !== undefined) return `matching ${code(schema.pattern.replace(/\|/g, '\\|'))}`
       if (schema.minLength !== undefined && schema.minLength > 0) return 'non-empty string'
       return 'string'
     default:

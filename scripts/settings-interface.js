@@ -18,6 +18,7 @@ const TARGET = join(resolve(__dirname, '..'), 'lib', 'settings.generated.ts')
 
 function typeOf (key, schema) {
   if (key === 'level') return 'LevelInput'
+  if (Array.isArray(schema.anyOf)) return schema.anyOf.map((member) => `'${member.const}'`).join(' | ')
   switch (schema.type) {
     case 'boolean': return 'boolean'
     case 'integer': return 'number'

@@ -46,7 +46,10 @@ const EXPECTED_DEFAULTS: ApiLoggingConfig = {
   redactValues: true,
   bodyMaxBytes: 8192,
   maxRecordBytes: 16384,
-  logHeaders: false
+  logHeaders: false,
+  reopenSignal: 'off',
+  workerId: 'auto',
+  clusterWriter: 'worker'
 }
 
 function restoreEnv (saved: NodeJS.ProcessEnv): void {
@@ -432,7 +435,10 @@ t.test('every environment variable parses', async (t) => {
       LOG_REDACT_VALUES: 'no',
       LOG_BODY_MAX_BYTES: '1024',
       LOG_MAX_RECORD_BYTES: '4096',
-      LOG_HEADERS: 'yes'
+      LOG_HEADERS: 'yes',
+      LOG_REOPEN_SIGNAL: 'SIGUSR2',
+      LOG_WORKER_ID: '7',
+      LOG_CLUSTER_WRITER: 'primary'
     })
     const config = loadConfig({ envFile: false })
     t.strictSame({ ...config, excludePaths: [...config.excludePaths], redactKeys: [...config.redactKeys] }, {
@@ -455,7 +461,10 @@ t.test('every environment variable parses', async (t) => {
       redactValues: false,
       bodyMaxBytes: 1024,
       maxRecordBytes: 4096,
-      logHeaders: true
+      logHeaders: true,
+      reopenSignal: 'SIGUSR2',
+      workerId: '7',
+      clusterWriter: 'primary'
     })
     for (const key of KEYS) t.notSame(config[key], EXPECTED_DEFAULTS[key], `${ENV_NAMES[key]} was applied`)
   })
@@ -498,7 +507,10 @@ t.test('error messages', async (t) => {
     ['LOG_REDACT_VALUES', 'sometimes', 'must be a boolean: true, false, 1, 0, yes or no'],
     ['LOG_BODY_MAX_BYTES', '100', 'must be an integer >= 256'],
     ['LOG_MAX_RECORD_BYTES', '1024', 'must be an integer >= 2048'],
-    ['LOG_HEADERS', 'all', 'must be a boolean: true, false, 1, 0, yes or no']
+    ['LOG_HEADERS', 'all', 'must be a boolean: true, false, 1, 0, yes or no'],
+    ['LOG_REOPEN_SIGNAL', 'SIGTERM', 'must be one of off, SIGHUP, SIGUSR1, SIGUSR2'],
+    ['LOG_WORKER_ID', 'w2', 'must be auto, none or a number'],
+    ['LOG_CLUSTER_WRITER', 'both', 'must be one of worker, primary']
   ]
 
   t.test('each setting names its variable, value, source and what it allows', async (t) => {
@@ -708,7 +720,7 @@ t.test('logDir', async (t) => {
     t.notOk(existsSync(logDir))
     const app = await registered(t, { logDir })
     t.ok(statSync(logDir).isDirectory())
-    t.same(readdirSync(logDir).sort(), ['api.log', 'api_structured.jsonl'])
+    t.same(readdirSync(logDir).sort(), ['.api.log.lock', '.api_structured.jsonl.lock', 'api.log', 'api_structured.jsonl'], 'the files and, while open, their locks')
     t.equal(app.apiLogging.config.logDir, logDir)
   })
 

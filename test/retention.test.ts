@@ -4,10 +4,17 @@ import { join } from 'node:path'
 import { buildApp, listFiles, tempDir, waitFor } from './helpers/app'
 
 const LIVE = 'api_structured.jsonl'
+const DATED = /\.(\d{4}-\d{2}-\d{2})(?:\.\d+)?$/
 
+/**
+ * Writes a file; a dated one gets the mtime a previous run would have left: its day, at noon UTC
+ * (retention keeps a file modified within the window whatever its name says).
+ */
 function write (dir: string, name: string, content = `${name}\n`): string {
   const path = join(dir, name)
   writeFileSync(path, content)
+  const day = DATED.exec(name)?.[1]
+  if (day !== undefined && !Number.isNaN(Date.parse(`${day}T12:00:00Z`))) utimesSync(path, new Date(`${day}T12:00:00Z`), new Date(`${day}T12:00:00Z`))
   return path
 }
 
@@ -31,18 +38,18 @@ t.test('startup deletes rotated JSON files older than jsonLogBackupDays, and not
     'api_structured.jsonl.2025-03-10',
     'api_structured.jsonl.2025-03-09',
     'api_structured.jsonl.2025-02-08', // exactly 30 days before
-    'api_structured.jsonl.2025-02-08.2'
+    'api_structured.jsonl.2025-02-08.2',
+    'api_structured.jsonl.2024-12-01' // old by its name, but modified within the window
   ]
   const deleted = [
     'api_structured.jsonl.2025-02-07',
     'api_structured.jsonl.2025-02-07.3',
-    'api_structured.jsonl.2024-12-01',
     'api_structured.jsonl.2024-12-01.2',
     'api_structured.jsonl.2020-01-03'
   ]
   const others = [
     'api.log',
-    'api.log.3',
+    'api.log.1', // a text backup: JSON retention leaves it alone
     'notes.txt',
     'api_structured.jsonl.2024-12-01.bak',
     'api_structured.jsonl.2024-12-01.gz',
@@ -51,9 +58,9 @@ t.test('startup deletes rotated JSON files older than jsonLogBackupDays, and not
     'xapi_structured.jsonl.2020-01-01'
   ]
   for (const name of [...kept, ...deleted, ...others]) write(logDir, name)
-  // Age is judged by the name, never by the mtime.
+  // A file goes only when both its name and its mtime are older than the window.
   utimesSync(join(logDir, 'api_structured.jsonl.2025-03-09'), new Date('2000-01-01T00:00:00Z'), new Date('2000-01-01T00:00:00Z'))
-  utimesSync(join(logDir, 'api_structured.jsonl.2024-12-01'), new Date(clock), new Date(clock))
+  utimesSync(join(logDir, 'api_structured.jsonl.2024-12-01'), new Date(clock - 86_400_000), new Date(clock - 86_400_000))
   // Not regular files: a directory and a symlink to a file outside logDir.
   mkdirSync(join(logDir, 'api_structured.jsonl.2020-01-01'))
   write(join(logDir, 'api_structured.jsonl.2020-01-01'), 'inside.txt')

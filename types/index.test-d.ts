@@ -6,7 +6,12 @@ import apiLogging, {
   apiLoggingPlugin,
   fastifyApiLogging,
   ERR_LOGGER_OPTION,
+  ERR_LOG_FILE_LOCKED,
   WARN_WRITE_FAILED,
+  WARN_WRITE_RECOVERED,
+  WARN_FILE_REOPENED,
+  startPrimaryWriter,
+  type PrimaryWriter,
   type ApiLogger,
   type ApiLoggerOptions,
   loadConfig,
@@ -113,6 +118,13 @@ expectType<string>(app.apiLogging.stats().json.dropped)
 
 expectType<Promise<void>>(app.apiLogging.flush())
 expectExact<Equal<ReturnType<ApiLoggingDecorator['flush']>, Promise<void>>>()
+expectExact<Equal<ReturnType<ApiLoggingDecorator['reopen']>, Promise<void>>>()
+expectType<boolean>(app.apiLogging.stats().file.failing)
+expectType<number>(app.apiLogging.stats().json.reopens)
+expectType<Promise<PrimaryWriter>>(startPrimaryWriter({ envFile: false, logDir: 'logs' }))
+expectType<string>(ERR_LOG_FILE_LOCKED + WARN_WRITE_RECOVERED + WARN_FILE_REOPENED)
+// @ts-expect-error reopenSignal is one of the listed signals
+loadConfig({ reopenSignal: 'SIGTERM' })
 
 // --- functions -----------------------------------------------------------------------------
 

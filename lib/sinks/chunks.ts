@@ -8,6 +8,7 @@ interface Chunk {
   buffer: Buffer
   used: number
   lines: number
+  tag: number
 }
 
 /** Data taken from the queue for one write. */
@@ -16,6 +17,8 @@ export interface Batch {
   readonly lines: number
   /** The pooled buffer behind `data`, given back once the write is done. */
   readonly pooled: Buffer | null
+  /** The period (UTC day) of every line in `data`: a daily file rotates between two tags. */
+  readonly tag: number
 }
 
 const POOL_SIZE = 8
@@ -30,6 +33,7 @@ export class ChunkQueue {
   private head = 0
   private open: Chunk | null = null
   private readonly pool: Buffer[] = []
+  private tag = 0
 
   constructor (chunkBytes: number) {
     this.chunkBytes = chunkBytes
@@ -39,8 +43,21 @@ export class ChunkQueue {
     return this.lines === 0
   }
 
-  /** Copies one line in; returns its size in bytes. */
-  append (line: string): number {
+  /**
+   * Lines appended from now on belong to period `tag`: they start a new chunk, so no write mixes
+   * two periods.
+   */
+  mark (tag: number): void {
+    if (tag === this.tag) return
+    this.tag = tag
+    const open = this.open
+    if (open === null) return
+    if (open.used > 0) this.seal(open)
+    else open.tag = tag
+  }
+
+  /** Copies `line` in (or `lines` whole lines at once); returns its size in bytes. */
+  append (line: string, lines = 1): number {
     let open = this.open
     // UTF-8 takes at most 3 bytes per UTF-16 unit: most lines fit without being measured first.
     if (open === null || open.buffer.length - open.used < line.length * 3) {
@@ -53,9 +70,9 @@ export class ChunkQueue {
     }
     const written = open.buffer.write(line, open.used)
     open.used += written
-    open.lines++
+    open.lines += lines
     this.bytes += written
-    this.lines++
+    this.lines += lines
     return written
   }
 
@@ -70,10 +87,10 @@ export class ChunkQueue {
     const first = this.sealed[this.head]
     let end = this.head + 1
     let size = first.used
-    while (end < this.sealed.length && size + this.sealed[end].used <= maxBytes) size += this.sealed[end++].used
+    while (end < this.sealed.length && this.sealed[end].tag === first.tag && size + this.sealed[end].used <= maxBytes) size += this.sealed[end++].used
     let batch: Batch
     if (end === this.head + 1) {
-      batch = { data: first.buffer.subarray(0, first.used), lines: first.lines, pooled: first.buffer }
+      batch = { data: first.buffer.subarray(0, first.used), lines: first.lines, pooled: first.buffer, tag: first.tag }
     } else {
       const parts: Buffer[] = []
       let lines = 0
@@ -82,7 +99,7 @@ export class ChunkQueue {
         parts.push(chunk.buffer.subarray(0, chunk.used))
         lines += chunk.lines
       }
-      batch = { data: Buffer.concat(parts, size), lines, pooled: null }
+      batch = { data: Buffer.concat(parts, size), lines, pooled: null, tag: first.tag }
       for (let i = this.head; i < end; i++) this.release(this.sealed[i].buffer)
     }
     this.head = end
@@ -95,7 +112,7 @@ export class ChunkQueue {
     return batch
   }
 
-  /** Takes everything queued as one buffer (for the last, synchronous write). */
+  /** Takes everything queued of the oldest period as one buffer (for the last, synchronous writes). */
   takeAll (): Batch | null {
     return this.take(Infinity)
   }
@@ -120,7 +137,7 @@ export class ChunkQueue {
 
   private newChunk (size: number): Chunk {
     const buffer = size <= this.chunkBytes ? (this.pool.pop() ?? Buffer.allocUnsafe(this.chunkBytes)) : Buffer.allocUnsafe(size)
-    this.open = { buffer, used: 0, lines: 0 }
+    this.open = { buffer, used: 0, lines: 0, tag: this.tag }
     return this.open
   }
 }

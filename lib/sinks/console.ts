@@ -1,5 +1,5 @@
 import { write, writeSync } from 'node:fs'
-import type { Destination } from './destination'
+import type { Destination, WriteCallback } from './destination'
 
 const EAGAIN_RETRY_MS = 10
 
@@ -10,30 +10,38 @@ const EAGAIN_RETRY_MS = 10
  */
 export class FdDestination implements Destination {
   readonly description: string
+  readonly reopens = 0
   private readonly fd: number
+  private sent: Buffer | null = null
 
   constructor (fd: number, description: string) {
     this.fd = fd
     this.description = description
   }
 
-  write (chunk: Buffer, callback: (err?: Error | null) => void): void {
+  write (chunk: Buffer, _tag: number, callback: WriteCallback): void {
+    this.sent = chunk
     this.writeFrom(chunk, 0, callback)
   }
 
-  private writeFrom (buffer: Buffer, offset: number, callback: (err?: Error | null) => void): void {
+  private writeFrom (buffer: Buffer, offset: number, callback: WriteCallback): void {
     write(this.fd, buffer, offset, buffer.length - offset, null, (err, written) => {
       if (err) {
         if (err.code === 'EAGAIN') {
           setTimeout(() => this.writeFrom(buffer, offset, callback), EAGAIN_RETRY_MS)
           return
         }
-        callback(err)
+        // A pipe or terminal has no torn lines to cut off: what reached it is counted as it is.
+        callback(err, offset)
         return
       }
       if (offset + written < buffer.length) this.writeFrom(buffer, offset + written, callback)
-      else callback()
+      else callback(null, buffer.length)
     })
+  }
+
+  reopen (): Promise<void> {
+    return Promise.resolve()
   }
 
   end (): Promise<void> {
@@ -41,7 +49,8 @@ export class FdDestination implements Destination {
   }
 
   // The in-flight chunk is already with libuv; writing it again would print it twice.
-  writeSync (data: Buffer): boolean {
+  writeSync (data: Buffer, _tag: number, inFlight: boolean): number {
+    if (inFlight && data === this.sent) return data.length
     let offset = 0
     let waits = 0
     while (offset < data.length) {
@@ -49,11 +58,11 @@ export class FdDestination implements Destination {
         offset += writeSync(this.fd, data, offset, data.length - offset)
       } catch (err) {
         // A full pipe answers EAGAIN: wait a little, a bounded number of times, then give up.
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++waits > EXIT_WAITS) return false
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++waits > EXIT_WAITS) return offset
         Atomics.wait(SLEEP, 0, 0, EAGAIN_RETRY_MS)
       }
     }
-    return true
+    return offset
   }
 }
 

@@ -1,29 +1,53 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import cluster from 'node:cluster'
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs'
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type * as Rfs from 'rotating-file-stream' with { 'resolution-mode': 'import' }
-import { ApiLoggingError, ERR_LOG_DIR } from '../errors'
+import { logDirError } from '../errors'
 import { utcDay } from '../format/time'
-import type { Destination } from './destination'
+import { DAY_MS } from './file'
 
 export const TEXT_FILE = 'api.log'
 export const JSON_FILE = 'api_structured.jsonl'
-// Only files we name ourselves are ever deleted: `api_structured.jsonl.2025-01-14` and its
-// same-day siblings `.2`, `.3` (rfs adds an index when a name is taken).
-const ROTATED_JSON = /^api_structured\.jsonl\.(\d{4})-(\d{2})-(\d{2})(?:\.\d{1,3})?$/
-const DAY_MS = 86_400_000
 
-// rotating-file-stream ships CommonJS code but declares its types as ES module only.
-const { createStream } = require('rotating-file-stream') as typeof Rfs
-type RotatingFileStream = Rfs.RotatingFileStream
+/**
+ * Only files we name ourselves are ever deleted: `api_structured.jsonl.2025-01-14`, its
+ * same-day siblings `.2`, `.3` (an index is added when a dated name exists), and the same for
+ * every worker (`api_structured.w2.jsonl.2025-01-14`).
+ */
+export const ROTATED_JSON = /^api_structured(?:\.w\d+)?\.jsonl\.(\d{4})-(\d{2})-(\d{2})(?:\.\d+)?$/
+const LIVE_JSON = /^api_structured(?:\.w\d+)?\.jsonl$/
+
+/** The active file names of one process. */
+export interface FileNames {
+  readonly text: string
+  readonly json: string
+}
+
+/** `api.log` and `api_structured.jsonl`, or with a worker id: `api.w2.log`, `api_structured.w2.jsonl`. */
+export function fileNames (workerId: string | null): FileNames {
+  if (workerId === null) return { text: TEXT_FILE, json: JSON_FILE }
+  return { text: `api.w${workerId}.log`, json: `api_structured.w${workerId}.jsonl` }
+}
+
+/**
+ * The worker id in this process's file names (LOG_WORKER_ID): `auto` gives PM2's
+ * `NODE_APP_INSTANCE` (stable across restarts, set in cluster and fork mode) under PM2 or in a
+ * cluster worker, else the cluster worker's id (which grows with each respawn), else none.
+ */
+export function resolveWorkerId (setting: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (setting === 'none') return null
+  if (setting !== 'auto') return setting
+  const instance = env.NODE_APP_INSTANCE
+  const pm2Instance = instance !== undefined && /^\d+$/.test(instance) ? instance : null
+  if (cluster.isWorker) return pm2Instance ?? String(cluster.worker?.id)
+  return env.pm_id !== undefined ? pm2Instance : null
+}
 
 /**
  * Creates the directory when missing and proves it writable, so a bad `logDir` fails `register`
- * with the path and the system's reason instead of losing lines later. Existing log files are
- * opened for appending (which leaves their mtime alone: rfs reads it to rotate a stale file at
- * start); a missing one is not created here, a probe file is.
+ * with the path and the system's reason instead of losing lines later.
  */
-export function prepareLogDir (dir: string, files: string[]): string {
+export function prepareLogDir (dir: string): string {
   const absolute = resolve(dir)
   try {
     mkdirSync(absolute, { recursive: true })
@@ -31,176 +55,62 @@ export function prepareLogDir (dir: string, files: string[]): string {
     const probe = join(absolute, `.api-logging-probe-${process.pid}`)
     closeSync(openSync(probe, 'w'))
     unlinkSync(probe)
-    for (const file of files) {
-      const path = join(absolute, file)
-      if (existsSync(path)) closeSync(openSync(path, 'a'))
-    }
   } catch (err) {
-    throw new ApiLoggingError(ERR_LOG_DIR, `Cannot write the log directory "${absolute}" (LOG_DIR): ${(err as Error).message}`, { cause: err })
+    throw logDirError(`Cannot write the log directory "${absolute}" (LOG_DIR): ${(err as Error).message}`, { cause: err })
   }
   return absolute
 }
 
-/** A rotating-file-stream stream as a destination; its first error is reported through the write callback. */
-export class RotatingFileDestination implements Destination {
-  readonly description: string
-  private readonly stream: RotatingFileStream
-  private ended: Promise<void> | null = null
-
-  constructor (stream: RotatingFileStream, description: string) {
-    this.stream = stream
-    this.description = description
-    // A dead rfs stream emits 'error' for each later write; the write callbacks carry it to the sink.
-    stream.on('error', () => {})
-  }
-
-  write (chunk: Buffer, callback: (err?: Error | null) => void): void {
-    this.stream.write(chunk, callback)
-  }
-
-  end (): Promise<void> {
-    this.ended ??= new Promise<void>((resolve) => {
-      const stream = this.stream
-      if (stream.destroyed || stream.writableFinished) {
-        resolve()
-        return
-      }
-      stream.once('error', () => resolve())
-      stream.once('close', () => resolve())
-      stream.end(() => resolve())
-    })
-    return this.ended
-  }
-
-  writeSync (chunk: Buffer, inFlight: Buffer | null): boolean {
-    // rfs keeps the active file's path on a private field; it is the file its next write goes to.
-    const path = (this.stream as unknown as { filename: string }).filename
-    let fd: number | undefined
-    try {
-      fd = openSync(path, 'a+')
-      const missing = inFlight === null ? null : unwrittenPart(fd, inFlight)
-      if (missing !== null && missing.length > 0) writeAll(fd, missing)
-      if (chunk.length > 0) writeAll(fd, chunk)
-      return true
-    } catch {
-      return false
-    } finally {
-      if (fd !== undefined) closeSync(fd)
-    }
-  }
-
-  ready (): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onOpen = (): void => {
-        this.stream.off('error', onError)
-        resolve()
-      }
-      const onError = (err: Error): void => {
-        this.stream.off('open', onOpen)
-        reject(err)
-      }
-      this.stream.once('open', onOpen)
-      this.stream.once('error', onError)
-    })
-  }
-}
-
-function writeAll (fd: number, data: Buffer): void {
-  let offset = 0
-  // A regular file takes the whole buffer unless the disk fails, and then writeSync throws:
-  // the loop ends either way.
-  while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset)
+/** What one retention run did. */
+export interface RetentionResult {
+  /** Names deleted. */
+  readonly deleted: readonly string[]
+  /** Why nothing was deleted although files looked old enough: the clock and the files disagree. */
+  readonly skipped: string | null
 }
 
 /**
- * The part of `chunk` that is not at the end of the file: all of it, none of it, or (after a torn
- * write) what follows the part that landed. Found by locating the chunk's first line in the tail.
+ * Deletes rotated JSON files (of any worker) older than `backupDays` days before today (UTC, by
+ * `now`). A file goes only when both its name's day and its mtime are older than that, and only
+ * when the folder's newest JSON file is not older too: a clock far ahead of every file (a restart
+ * with a wrong clock) deletes nothing and says why. Regular files directly in `dir` only.
  */
-function unwrittenPart (fd: number, chunk: Buffer): Buffer {
-  const size = fstatSync(fd).size
-  const tailLength = Math.min(size, chunk.length)
-  if (tailLength === 0) return chunk
-  const tail = Buffer.alloc(tailLength)
-  readSync(fd, tail, 0, tailLength, size - tailLength)
-  const newline = chunk.indexOf(10)
-  const firstLine = chunk.subarray(0, newline === -1 ? chunk.length : newline + 1)
-  let at = tail.lastIndexOf(firstLine)
-  while (at !== -1) {
-    const landed = tail.subarray(at)
-    if (chunk.subarray(0, landed.length).equals(landed)) return chunk.subarray(landed.length)
-    at = at === 0 ? -1 : tail.lastIndexOf(firstLine, at - 1)
-  }
-  return chunk
-}
-
-export interface TextFileOptions {
-  dir: string
-  maxBytes: number
-  backupCount: number
-}
-
-/** `api.log`, rotated by size into `api.log.1` … `api.log.N` (rename, then create). */
-export function openTextFile (options: TextFileOptions): RotatingFileDestination {
-  const stream = createStream(TEXT_FILE, {
-    path: options.dir,
-    size: `${options.maxBytes}B`,
-    rotate: options.backupCount
-  })
-  return new RotatingFileDestination(stream, join(options.dir, TEXT_FILE))
-}
-
-export interface JsonFileOptions {
-  dir: string
-  backupDays: number
-  now: () => number
-}
-
-/**
- * `api_structured.jsonl`, rotated at UTC midnight into `api_structured.jsonl.YYYY-MM-DD`, named for
- * the day it covers; rotated files older than `backupDays` are deleted after each rotation.
- */
-export function openJsonFile (options: JsonFileOptions): RotatingFileDestination {
-  const name = (time: Date | number | null, index?: number): string => {
-    if (!(time instanceof Date)) return JSON_FILE
-    return `${JSON_FILE}.${utcDay(time.getTime())}${index !== undefined && index > 1 ? `.${index}` : ''}`
-  }
-  const stream = createStream(name, {
-    path: options.dir,
-    interval: '1d',
-    intervalBoundary: true,
-    intervalUTC: true,
-    initialRotation: true
-  })
-  // rfs reads the time through this method; tests and users with their own clock replace it.
-  Object.defineProperty(stream, 'now', { value: () => new Date(options.now()) })
-  stream.on('rotated', () => {
-    pruneJsonFiles(options.dir, options.backupDays, options.now()).catch(() => {})
-  })
-  return new RotatingFileDestination(stream, join(options.dir, JSON_FILE))
-}
-
-/**
- * Deletes rotated JSON files whose day is more than `backupDays` days before today (UTC). Judged
- * by the date in the name, never by rfs's history file, and only for regular files in `dir`.
- * Returns the names it deleted.
- */
-export async function pruneJsonFiles (dir: string, backupDays: number, now: number): Promise<string[]> {
-  const today = Date.parse(utcDay(now) + 'T00:00:00Z')
-  const cutoff = today - backupDays * DAY_MS
-  const deleted: string[] = []
+export async function pruneJsonFiles (dir: string, backupDays: number, now: number): Promise<RetentionResult> {
+  const cutoff = (Math.floor(now / DAY_MS) - backupDays) * DAY_MS
+  const candidates: string[] = []
+  let newest = -Infinity
   for (const name of await readdir(dir)) {
     const match = ROTATED_JSON.exec(name)
+    if (match === null && !LIVE_JSON.test(name)) continue
+    let mtime: number
+    try {
+      const stats = await lstat(join(dir, name))
+      if (!stats.isFile()) continue
+      mtime = stats.mtimeMs
+    } catch {
+      continue
+    }
+    newest = Math.max(newest, mtime)
     if (match === null) continue
     const day = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))
-    if (Number.isNaN(day) || day >= cutoff) continue
-    const path = join(dir, name)
-    try {
-      if (!(await lstat(path)).isFile()) continue
-      await unlink(path)
-      deleted.push(name)
-    } catch {
-      // Gone already, or not ours to delete: retention never stops logging.
+    if (!Number.isNaN(day) && day < cutoff && mtime < cutoff) candidates.push(name)
+  }
+  if (candidates.length === 0) return { deleted: [], skipped: null }
+  if (newest < cutoff) {
+    return {
+      deleted: [],
+      skipped: `the clock says ${utcDay(now)} but the newest JSON log file was written on ${utcDay(newest)}, more than ${backupDays} days before: ` +
+        `${candidates.length} rotated files kept until the clock and the files agree`
     }
   }
-  return deleted
+  const deleted: string[] = []
+  for (const name of candidates.sort()) {
+    try {
+      await unlink(join(dir, name))
+      deleted.push(name)
+    } catch {
+      // Gone already (another worker's retention), or not ours to delete: retention never stops logging.
+    }
+  }
+  return { deleted, skipped: null }
 }

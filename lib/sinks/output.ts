@@ -1,12 +1,19 @@
+import cluster from 'node:cluster'
+import { resolve } from 'node:path'
+import { fileReopenedWarning, logDirError, writeFailedWarning, writeRecoveredWarning } from '../errors'
 import { formatJsonLine } from '../format/json'
 import { formatConsoleLine, formatTextLine } from '../format/text'
-import { WARNING } from '../levels'
+import { isoTimestamp } from '../format/time'
+import { ERROR, INFO, WARNING } from '../levels'
 import { LogSite } from '../origin'
 import { PLUGIN_LOGGER, type LogRecord } from '../record'
-import { logDirError } from '../errors'
+import { PRIMARY_WRITER_ENV, PrimaryDestination } from './cluster'
 import { FdDestination, useColor } from './console'
-import { JSON_FILE, TEXT_FILE, openJsonFile, openTextFile, prepareLogDir, pruneJsonFiles, type RotatingFileDestination } from './files'
-import { BufferedSink, type BufferedSinkOptions, type SinkStats } from './writer'
+import type { Destination } from './destination'
+import { FileDestination, type ReopenCause } from './file'
+import { fileNames, prepareLogDir, pruneJsonFiles, type RetentionResult } from './files'
+import { FileLock } from './lock'
+import { BufferedSink, type FaultReport, type SinkNotices, type SinkStats } from './writer'
 
 export type { SinkStats } from './writer'
 
@@ -28,8 +35,14 @@ export interface LogOutputOptions {
   logFileBackupCount: number
   jsonLogBackupDays: number
   maxBufferBytes: number
-  /** The clock (epoch ms) of daily rotation, retention and the dropped-lines notice. */
+  /** The clock (epoch ms) of daily rotation, retention and the plugin's own notices. */
   now: () => number
+  /** Notices below this level (pino's numbers) are not written. */
+  minLevel: number
+  /** The worker id in the file names (`api.w2.log`), or null. */
+  workerId: string | null
+  /** In a cluster worker, send the file lines to the primary instead of writing them. */
+  toPrimary: boolean
 }
 
 /** One destination and the format of its lines; each sink has its own writer. */
@@ -37,71 +50,68 @@ interface Sink {
   readonly name: SinkName
   readonly format: (record: LogRecord) => string
   readonly writer: BufferedSink
+  readonly destination: Destination
 }
 
-const DROP_SITE = new LogSite('reportDrops')
-function dropRecord (sink: string, dropped: number, time: number): LogRecord {
-  return {
-    time,
-    level: WARNING,
-    logger: PLUGIN_LOGGER,
-    message: `Log lines dropped: ${dropped} (${sink})`,
-    origin: DROP_SITE.origin(),
-    requestId: null,
-    fields: { dropped_lines: dropped, sink }
-  }
+const NOTICE_SITE = new LogSite('LogOutput')
+
+const OFF: SinkStats = Object.freeze({ enabled: false, lines: 0, bytes: 0, dropped: 0, pending: 0, pendingBytes: 0, errors: 0, failing: false, reopens: 0 })
+
+function seconds (ms: number): string {
+  return (ms / 1000).toFixed(1)
 }
 
-const OFF: SinkStats = Object.freeze({ enabled: false, lines: 0, bytes: 0, dropped: 0, pending: 0, pendingBytes: 0, errors: 0 })
+function reasonOf (err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code
+  return code !== undefined && !err.message.includes(code) ? `${code}: ${err.message}` : err.message
+}
 
 /**
  * The fan-out of one plugin instance: each record is formatted once for each sink that is on
  * (console, text file, JSON file) and queued in that sink's writer. Nothing here waits on I/O,
- * and nothing here decides what a record contains or whether it is logged.
+ * and nothing here decides what a request line contains; the output's own notices (faults,
+ * recoveries, reopened files, retention) are written here, to every sink that can take them.
  */
 export class LogOutput {
   readonly logDir: string
-  private readonly sinks: readonly Sink[]
+  private readonly sinks: Sink[] = []
+  private readonly options: LogOutputOptions
 
-  private constructor (logDir: string, sinks: Sink[]) {
+  private constructor (logDir: string, options: LogOutputOptions) {
     this.logDir = logDir
-    this.sinks = sinks
+    this.options = options
   }
 
-  /** Prepares the directory, opens the files and waits until they are open. */
+  /** Prepares the directory and opens the files (taking their locks); throws with the reason. */
   static async open (options: LogOutputOptions): Promise<LogOutput> {
-    const files = [options.file ? TEXT_FILE : '', options.json ? JSON_FILE : ''].filter(Boolean)
-    const logDir = files.length > 0 ? prepareLogDir(options.logDir, files) : options.logDir
-    const limits = (sink: SinkName, format: (record: LogRecord) => string, maxWriteBytes?: number): BufferedSinkOptions => ({
-      maxBufferBytes: options.maxBufferBytes,
-      maxWriteBytes,
-      dropNotice: (dropped) => format(dropRecord(sink, dropped, options.now()))
-    })
-    // rfs checks the size after each write, so a rotated api.log overshoots by up to one write:
-    // keep writes to a quarter of the rotation size (within 64 KiB .. 1 MiB).
-    const textWriteBytes = Math.min(Math.max(Math.floor(options.logFileMaxBytes / 4), 64 * 1024), 1024 * 1024)
-    const openText = (): RotatingFileDestination => openTextFile({ dir: logDir, maxBytes: options.logFileMaxBytes, backupCount: options.logFileBackupCount })
-    const openJson = (): RotatingFileDestination => openJsonFile({ dir: logDir, backupDays: options.jsonLogBackupDays, now: options.now })
-    if (options.json) await pruneJsonFiles(logDir, options.jsonLogBackupDays, options.now())
-    const text = options.file ? openText() : null
-    const json = options.json ? openJson() : null
+    // Without a writer in the primary, a worker's lines would go nowhere: it writes its own files.
+    const noWriter = options.toPrimary && cluster.isWorker && process.env[PRIMARY_WRITER_ENV] !== '1'
+    const toPrimary = options.toPrimary && cluster.isWorker && !noWriter
+    const writesFiles = (options.file || options.json) && !toPrimary
+    const logDir = writesFiles ? prepareLogDir(options.logDir) : resolve(options.logDir)
+    const output = new LogOutput(logDir, options)
+    const names = fileNames(options.workerId)
+    let retention: RetentionResult | null = null
     try {
-      await Promise.all([text?.ready(), json?.ready()])
+      if (options.json && !toPrimary) retention = await pruneJsonFiles(logDir, options.jsonLogBackupDays, options.now())
+      if (options.console) {
+        const color = useColor(process.stdout)
+        output.add('console', (record) => formatConsoleLine(record, color), new FdDestination(1, 'stdout'))
+      }
+      // A worker that sends its lines to the primary writes its own file only as it exits.
+      const openText = (): Destination => output.openFile(names.text, { kind: 'size', maxBytes: options.logFileMaxBytes, backups: options.logFileBackupCount })
+      const openJson = (): Destination => output.openFile(names.json, { kind: 'daily', now: options.now, rotated: () => output.runRetention() })
+      if (options.file) output.add('file', formatTextLine, toPrimary ? new PrimaryDestination('file', openText) : openText())
+      if (options.json) output.add('json', formatJsonLine, toPrimary ? new PrimaryDestination('json', openJson) : openJson(), true)
     } catch (err) {
-      await Promise.all([text?.end(), json?.end()])
-      throw logDirError(`Cannot write the log directory "${logDir}" (LOG_DIR): ${(err as Error).message}`, { cause: err })
+      await output.close()
+      throw err
     }
-
-    const sinks: Sink[] = []
-    const add = (name: SinkName, format: (record: LogRecord) => string, writer: BufferedSink): void => { sinks.push({ name, format, writer }) }
-    if (options.console) {
-      const color = useColor(process.stdout)
-      const format = (record: LogRecord): string => formatConsoleLine(record, color)
-      add('console', format, new BufferedSink('console', () => new FdDestination(1, 'stdout'), limits('console', format)))
+    if (retention !== null) output.reportRetention(retention)
+    if (noWriter && (options.file || options.json)) {
+      output.notice(output.record(WARNING, `LOG_CLUSTER_WRITER=primary, but the cluster primary did not call startPrimaryWriter() before forking this worker: it writes its own files (${names.text}, ${names.json})`, { cluster_writer: 'worker' }))
     }
-    if (text !== null) add('file', formatTextLine, new BufferedSink('file', openText, limits('file', formatTextLine, textWriteBytes), text))
-    if (json !== null) add('json', formatJsonLine, new BufferedSink('json', openJson, limits('json', formatJsonLine), json))
-    return new LogOutput(logDir, sinks)
+    return output
   }
 
   /** Whether any sink is on: with none, nothing is worth building a record for. */
@@ -111,7 +121,12 @@ export class LogOutput {
 
   /** Formats the record for every sink and queues it there. */
   write (record: LogRecord): void {
-    for (const sink of this.sinks) sink.writer.write(sink.format(record))
+    for (const sink of this.sinks) sink.writer.write(sink.format(record), record.time)
+  }
+
+  /** Queues whole lines a cluster worker sent (the primary's side of LOG_CLUSTER_WRITER=primary). */
+  writeLines (sinkName: 'file' | 'json', text: string, lines: number, tag: number): void {
+    this.sinks.find((sink) => sink.name === sinkName)?.writer.writeLines(text, lines, tag)
   }
 
   /** Resolves once every line accepted so far is written. */
@@ -119,7 +134,12 @@ export class LogOutput {
     await Promise.all(this.sinks.map((sink) => sink.writer.flush()))
   }
 
-  /** Writes everything accepted, then closes the files. */
+  /** Closes every file and opens its path again (after logrotate renamed them). */
+  async reopen (): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.destination.reopen()))
+  }
+
+  /** Writes everything accepted, then closes the files; bounded in time whatever the disk does. */
   async close (): Promise<void> {
     await Promise.all(this.sinks.map((sink) => sink.writer.close()))
   }
@@ -127,10 +147,85 @@ export class LogOutput {
   /** Writes everything held, synchronously: the last thing done before the process exits. */
   flushSync (): void {
     for (const sink of this.sinks) sink.writer.flushSync()
+    for (const sink of this.sinks) if (sink.destination instanceof FileDestination) sink.destination.releaseSync()
   }
 
   stats (): ApiLoggingStats {
     const of = (name: SinkName): SinkStats => this.sinks.find((sink) => sink.name === name)?.writer.stats() ?? { ...OFF }
     return { console: of('console'), file: of('file'), json: of('json') }
+  }
+
+  private add (name: SinkName, format: (record: LogRecord) => string, destination: Destination, daily = false): void {
+    const notices: SinkNotices = {
+      dropped: (dropped) => format(this.record(WARNING, `Log lines dropped: ${dropped} (${name})`, { dropped_lines: dropped, sink: name })),
+      failed: (err) => this.failed(name, destination, err),
+      recovered: (report) => this.recovered(name, destination, report)
+    }
+    const writer = new BufferedSink(name, destination, { maxBufferBytes: this.options.maxBufferBytes, daily, now: this.options.now, notices })
+    this.sinks.push({ name, format, writer, destination })
+  }
+
+  private openFile (name: string, rotation: ConstructorParameters<typeof FileDestination>[0]['rotation']): FileDestination {
+    const lock = FileLock.acquire(this.logDir, name)
+    try {
+      return new FileDestination({ dir: this.logDir, name, rotation, lock, reopened: (path, cause, copied) => this.reopened(path, cause, copied) })
+    } catch (err) {
+      lock.release()
+      throw logDirError(`Cannot write the log directory "${this.logDir}" (LOG_DIR): ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  private record (level: number, message: string, fields: Record<string, unknown>): LogRecord {
+    return { time: this.options.now(), level, logger: PLUGIN_LOGGER, message, origin: NOTICE_SITE.origin(), requestId: null, fields }
+  }
+
+  /** Writes one of the output's own records to every sink but `except`. */
+  private notice (record: LogRecord, except: SinkName | null = null): void {
+    if (record.level < this.options.minLevel) return
+    for (const sink of this.sinks) if (sink.name !== except) sink.writer.write(sink.format(record), record.time, true)
+  }
+
+  private failed (name: SinkName, destination: Destination, err: Error): void {
+    const reason = reasonOf(err)
+    writeFailedWarning(name, destination.description, `${reason}; lines are held (up to LOG_MAX_BUFFER_BYTES) and the write retried`)
+    this.notice(this.record(ERROR, `Log writes to ${destination.description} fail: ${reason}; retrying`, {
+      sink: name, error_code: (err as NodeJS.ErrnoException).code ?? err.name
+    }), name)
+  }
+
+  private recovered (name: SinkName, destination: Destination, report: FaultReport): void {
+    const span = `from ${isoTimestamp(report.since)} to ${isoTimestamp(report.until)} (${seconds(report.until - report.since)} s)`
+    writeRecoveredWarning(name, destination.description, `${report.lost} lines lost ${span} (${report.code})`)
+    this.notice(this.record(WARNING, `Log writes to ${destination.description} work again: ${report.lost} lines lost ${span} (${report.code})`, {
+      sink: name, dropped_lines: report.lost, error_code: report.code, fault_start: isoTimestamp(report.since), fault_end: isoTimestamp(report.until)
+    }))
+  }
+
+  private reopened (path: string, cause: ReopenCause, copied: number): void {
+    const saved = copied > 0 ? ` (${copied} bytes written into the deleted file since the last check are copied into the new one)` : ''
+    const what: Record<ReopenCause, [number, string]> = {
+      deleted: [WARNING, `was deleted by someone else; reopened at its path${saved}`],
+      folder: [WARNING, `was deleted with its folder; the folder and the file are created again${saved}`],
+      renamed: [INFO, 'is no longer at its path (renamed or moved: rotated outside the plugin?); reopened at its path'],
+      truncated: [WARNING, 'was truncated by someone else (copytruncate): lines written between the copy and the truncation are lost']
+    }
+    const [level, message] = what[cause]
+    if (level >= WARNING) fileReopenedWarning(path, message)
+    this.notice(this.record(level, `${path} ${message}`, { file: path, reopen_cause: cause }))
+  }
+
+  private runRetention (): void {
+    pruneJsonFiles(this.logDir, this.options.jsonLogBackupDays, this.options.now()).then((result) => this.reportRetention(result), () => {})
+  }
+
+  private reportRetention (result: RetentionResult): void {
+    const days = this.options.jsonLogBackupDays
+    if (result.skipped !== null) {
+      this.notice(this.record(WARNING, `Retention deleted nothing: ${result.skipped}`, { retention_days: days }))
+    } else if (result.deleted.length > 0) {
+      this.notice(this.record(INFO, `Retention deleted ${result.deleted.length} rotated JSON files older than ${days} days: ${result.deleted.join(', ')}`, {
+        retention_days: days, deleted_files: result.deleted.join(',')
+      }))
+    }
   }
 }

@@ -52,9 +52,9 @@ export function readTextLines (logDir: string, file = 'api.log'): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((line) => line !== '')
 }
 
-/** The files of a directory, sorted. */
+/** The files of a directory, sorted, without the hidden lock files of open log files. */
 export function listFiles (dir: string): string[] {
-  return readdirSync(dir).sort()
+  return readdirSync(dir).filter((name) => !name.endsWith('.lock') || !name.startsWith('.')).sort()
 }
 
 /** Flushes the app's sinks, then reads the JSON lines of one request. */
