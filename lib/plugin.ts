@@ -217,7 +217,8 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
       : routeConfig[kRouteLogging] ?? lateRoute(routeConfig, request.method, routeOptions.url)
     const lines = route.lines
     const excluded = route.off || !lines.active || lines.isExcluded(request.url)
-    const target = excluded || sampledIn(id, route.sampleRate) ? route.target : new HeldRequest(route.target)
+    // At a sample rate of 1 (the default) nothing is hashed and nothing held.
+    const target = excluded || route.sampleRate >= 1 || sampledIn(id, route.sampleRate) ? route.target : new HeldRequest(route.target)
     const state = new RequestState(id, target, request, reply, lines.clock(), rejectedRequestId(request.raw), route)
     state.endpoint = routeOptions.url ?? null
     state.excluded = excluded
