@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import apiLogging, { ApiLoggingError, ERR_INVALID_ROUTE_CONFIG, getLogger } from '../dist/index.js'
 import { buildApp, linesOf, readJsonLines, tempDir, type JsonRecord } from './helpers/app'
@@ -172,7 +172,7 @@ t.test('encapsulated child plugins, prefixes and routes declared before the plug
   }
 })
 
-async function startupError (t: Test, declare: (app: ReturnType<typeof Fastify>) => void): Promise<ApiLoggingError> {
+async function startupError (t: Test, declare: (app: FastifyInstance) => void): Promise<ApiLoggingError> {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(apiLogging, { envFile: false, enableConsoleLogging: false, logDir: tempDir(t) })
