@@ -12,6 +12,7 @@ t.test('apiLogging: false turns a route\'s request lines off; its request id hea
   const { app, logDir } = await buildApp(t)
   app.get('/poll', { config: { apiLogging: false } }, async () => ({ jobs: 0 }))
   app.get('/other', async () => 'x')
+  app.get('/poll-noisy', { config: { apiLogging: false } }, async (request) => { request.log.warn('queue is long'); return 'p' })
   const res = await app.inject('/poll')
   t.equal(res.statusCode, 200)
   const id = res.headers['x-request-id'] as string
@@ -19,6 +20,9 @@ t.test('apiLogging: false turns a route\'s request lines off; its request id hea
   t.same(await linesOf(app, logDir, id), [], 'no line of that request')
   const other = await app.inject('/other')
   t.equal((await linesOf(app, logDir, other.headers['x-request-id'] as string)).length, 2, 'other routes are logged')
+  const noisy = await app.inject('/poll-noisy')
+  t.same((await linesOf(app, logDir, noisy.headers['x-request-id'] as string)).map((line) => `${line.logger}: ${line.message}`), ['app: queue is long'],
+    'the application\'s own lines are still written, as on a LOG_EXCLUDE_PATHS path')
 })
 
 t.test('a body-off upload route, a response-body route and the global defaults side by side', async (t) => {
@@ -141,6 +145,11 @@ t.test('headers per route: the named request headers, lower-cased and redacted, 
   t.notOk(none !== undefined && 'request_headers' in none, 'no object when none of them is present')
   const plain = completion(await linesOf(app, logDir, (await app.inject({ url: '/plain', headers })).headers['x-request-id'] as string))
   t.notOk(plain !== undefined && 'request_headers' in plain)
+
+  const all = await buildApp(t, { logHeaders: true })
+  all.app.get('/tenant', { config: { apiLogging: { headers: ['X-Tenant-ID'] } } }, async () => 't')
+  const every = completion(await linesOf(all.app, all.logDir, (await all.app.inject({ url: '/tenant', headers })).headers['x-request-id'] as string))
+  t.match(every?.request_headers, { 'x-tenant-id': 'acme', authorization: '[REDACTED]', cookie: '[REDACTED]' }, 'LOG_HEADERS=true writes them all')
 })
 
 t.test('encapsulated child plugins, prefixes and routes declared before the plugin all get their overrides', async (t) => {
