@@ -5,7 +5,8 @@ import { fastifyApiLogging } from './plugin'
 export { fastifyApiLogging }
 /** The plugin under its earlier name; the same function as `fastifyApiLogging`. */
 export const apiLoggingPlugin = fastifyApiLogging
-export type { ApiLoggingOptions, ApiLoggingDecorator } from './plugin'
+export type { ApiLoggingOptions, ApiLoggingDecorator, ApiLoggingStats } from './plugin'
+export type { RouteLoggingOptions } from './route-settings'
 export { ApiLoggingConfigSchema, ENV_NAMES } from './settings'
 export type { ApiLoggingConfig, ApiLoggingConfigKey } from './settings'
 export type { ApiLoggingSettings } from './settings.generated'
@@ -19,8 +20,8 @@ export { logApiCall } from './logger/api-call'
 export { startPrimaryWriter } from './cluster'
 export type { PrimaryWriter } from './cluster'
 export {
-  ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED,
+  ApiLoggingError, ERR_INVALID_CONFIG, ERR_INVALID_ROUTE_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED,
   WARN_WRITE_RECOVERED, WARN_FILE_REOPENED
 } from './errors'
-export type { ApiLoggingStats, SinkStats } from './sinks/output'
+export type { SinkStats } from './sinks/output'
 export type { LevelName } from './levels'

@@ -78,7 +78,19 @@ export function resolveConfig (options: LoadConfigOptions, caller: 'load' | 'reg
   for (const key of SETTING_KEYS) config[key] = validated[ENV_NAMES[key]]
   config.excludePaths = Object.freeze(config.excludePaths as string[])
   config.redactKeys = Object.freeze(config.redactKeys as string[])
+  rejectSignalClash(config as ApiLoggingConfig, raw)
   return Object.freeze(config) as ApiLoggingConfig
+}
+
+// One signal cannot both reopen the files and switch the level: the second meaning would be lost.
+function rejectSignalClash (config: ApiLoggingConfig, raw: RawSetting[]): void {
+  if (!config.levelSignal || config.reopenSignal !== 'SIGUSR2') return
+  const from = (key: ApiLoggingConfigKey): string => {
+    const source = raw.find((s) => s.key === key)?.source
+    return source === undefined || source === 'option' ? '' : ` (from ${source})`
+  }
+  throw configError(`Invalid fastify-api-logging configuration:\n  ${ENV_NAMES.levelSignal}=true${from('levelSignal')} uses SIGUSR2, ` +
+    `and ${ENV_NAMES.reopenSignal}=SIGUSR2${from('reopenSignal')} asks for the same signal: set ${ENV_NAMES.reopenSignal} to SIGHUP or SIGUSR1, or ${ENV_NAMES.levelSignal}=false`)
 }
 
 function rejectUnknownOptions (options: object, caller: 'load' | 'register'): void {
@@ -154,6 +166,7 @@ function normalize (key: ApiLoggingConfigKey, value: unknown): unknown {
   }
   if (schema.type === 'array') return text.split(',').map((item) => item.trim()).filter((item) => item !== '')
   if (schema.type === 'integer') return /^[+-]?\d+$/.test(text) ? Number(text) : value
+  if (schema.type === 'number') return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : value
   return text
 }
 
@@ -224,6 +237,7 @@ export function allowedValues (key: ApiLoggingConfigKey): string {
       const bounds = [schema.minimum !== undefined ? `>= ${schema.minimum}` : '', schema.maximum !== undefined ? `<= ${schema.maximum}` : ''].filter(Boolean)
       return `an integer ${bounds.join(' and ')}`.trim()
     }
+    case 'number': return `a number from ${String(schema.minimum)} to ${String(schema.maximum)}`
     case 'array': return key === 'excludePaths' ? 'a comma-separated list of paths, each starting with /' : 'a comma-separated list of names'
     default:
       if (key === 'requestIdHeader') return 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)'

@@ -18,6 +18,8 @@ export class ApiLoggingError extends Error {
 
 /** One or more settings are invalid; the message names each variable, its value and what is allowed. */
 export const ERR_INVALID_CONFIG = 'FST_API_LOGGING_CONFIG'
+/** A route's `config.apiLogging` is invalid; the message names the route, each key and what it allows. */
+export const ERR_INVALID_ROUTE_CONFIG = 'FST_API_LOGGING_ROUTE_CONFIG'
 /** The log directory cannot be created or written. */
 export const ERR_LOG_DIR = 'FST_API_LOGGING_LOG_DIR'
 /** `getLogger()` or `.child()` was given a pino option this package cannot honour. */
@@ -39,6 +41,7 @@ export const WARN_FILE_REOPENED = 'FST_API_LOGGING_FILE_REOPENED'
 const Base = ApiLoggingError as unknown as ErrorConstructor
 const ConfigError = createError(ERR_INVALID_CONFIG, '%s', undefined, Base)
 const LogDirError = createError(ERR_LOG_DIR, '%s', undefined, Base)
+const RouteConfigError = createError(ERR_INVALID_ROUTE_CONFIG, '%s', undefined, Base)
 const LoggerOptionError = createError(ERR_LOGGER_OPTION, '%s', undefined, Base)
 const LogFileLockedError = createError(ERR_LOG_FILE_LOCKED, '%s', undefined, Base)
 
@@ -51,6 +54,10 @@ function make (Ctor: Constructor, message: string, cause: Cause): ApiLoggingErro
 
 export function configError (message: string, cause?: Cause): ApiLoggingError {
   return make(ConfigError, message, cause)
+}
+
+export function routeConfigError (message: string): ApiLoggingError {
+  return make(RouteConfigError, message, undefined)
 }
 
 export function logDirError (message: string, cause?: Cause): ApiLoggingError {

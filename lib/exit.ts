@@ -18,7 +18,10 @@ const BARE_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP']
 let watching = false
 let subscribed = false
 
-type SignalRole = 'bare' | 'reopen'
+// `bare`: our fallback for a signal that ends the process; `own`: a signal the instances use
+// (LOG_REOPEN_SIGNAL, and SIGUSR2 under LOG_LEVEL_SIGNAL), which then no longer ends it.
+type SignalRole = 'bare' | 'own'
+const LEVEL_SIGNAL: NodeJS.Signals = 'SIGUSR2'
 const signalListeners = new Map<NodeJS.Signals, { role: SignalRole, listener: (signal: NodeJS.Signals) => void }>()
 
 /** Keeps the exit hooks on the process while any instance is open; call once per registration. */
@@ -41,13 +44,14 @@ function onInstancesChangedForExit (instances: readonly OpenInstance[]): void {
   watchSignals(instances)
 }
 
-/** Each bare signal gets our fallback listener, and each reopen signal in use its reopen listener (instead). */
+/** Each bare signal gets our fallback listener, and each signal an instance uses its own listener (instead). */
 function watchSignals (instances: readonly OpenInstance[]): void {
   const wanted = new Map<NodeJS.Signals, SignalRole>()
   if (instances.length > 0) for (const signal of BARE_SIGNALS) wanted.set(signal, 'bare')
   for (const instance of instances) {
     const signal = instance.config.reopenSignal
-    if (signal !== 'off') wanted.set(signal as NodeJS.Signals, 'reopen')
+    if (signal !== 'off') wanted.set(signal as NodeJS.Signals, 'own')
+    if (instance.config.levelSignal) wanted.set(LEVEL_SIGNAL, 'own')
   }
   for (const [signal, { role, listener }] of signalListeners) {
     if (wanted.get(signal) === role) continue
@@ -56,7 +60,7 @@ function watchSignals (instances: readonly OpenInstance[]): void {
   }
   for (const [signal, role] of wanted) {
     if (signalListeners.has(signal)) continue
-    const listener = role === 'bare' ? onBareSignal : onReopenSignal
+    const listener = role === 'bare' ? onBareSignal : onInstanceSignal
     process.on(signal, listener)
     signalListeners.set(signal, { role, listener })
   }
@@ -89,9 +93,12 @@ function otherHandlers (signal: NodeJS.Signals): number {
   return process.listenerCount(signal) - 1 - signalExit
 }
 
-function onReopenSignal (signal: NodeJS.Signals): void {
-  for (const instance of openInstances()) {
+// The configuration refuses one instance using SIGUSR2 for both; two instances may each use it
+// for one of them.
+function onInstanceSignal (signal: NodeJS.Signals): void {
+  for (const instance of [...openInstances()]) {
     if (instance.config.reopenSignal === signal) instance.reopen().catch(() => {})
+    if (signal === LEVEL_SIGNAL && instance.config.levelSignal) instance.toggleDebugLevel()
   }
 }
 

@@ -17,6 +17,7 @@ export const logApiCall = plugin.logApiCall
 export const startPrimaryWriter = plugin.startPrimaryWriter
 export const ApiLoggingError = plugin.ApiLoggingError
 export const ERR_INVALID_CONFIG = plugin.ERR_INVALID_CONFIG
+export const ERR_INVALID_ROUTE_CONFIG = plugin.ERR_INVALID_ROUTE_CONFIG
 export const ERR_LOG_DIR = plugin.ERR_LOG_DIR
 export const ERR_LOGGER_OPTION = plugin.ERR_LOGGER_OPTION
 export const ERR_LOG_FILE_LOCKED = plugin.ERR_LOG_FILE_LOCKED
@@ -27,6 +28,7 @@ export const WARN_FILE_REOPENED = plugin.WARN_FILE_REOPENED
 
 export type ApiLoggingOptions = plugin.ApiLoggingOptions
 export type ApiLoggingDecorator = plugin.ApiLoggingDecorator
+export type RouteLoggingOptions = plugin.RouteLoggingOptions
 export type ApiLoggingConfig = plugin.ApiLoggingConfig
 export type ApiLoggingConfigKey = plugin.ApiLoggingConfigKey
 export type ApiLoggingSettings = plugin.ApiLoggingSettings

@@ -14,6 +14,7 @@ const fastifyApiLogging = Object.assign(api.fastifyApiLogging, api, { default: a
 declare namespace fastifyApiLogging {
   export type ApiLoggingOptions = api.ApiLoggingOptions
   export type ApiLoggingDecorator = api.ApiLoggingDecorator
+  export type RouteLoggingOptions = api.RouteLoggingOptions
   export type ApiLoggingConfig = api.ApiLoggingConfig
   export type ApiLoggingConfigKey = api.ApiLoggingConfigKey
   export type ApiLoggingSettings = api.ApiLoggingSettings

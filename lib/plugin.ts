@@ -1,22 +1,31 @@
 import type { ServerResponse } from 'node:http'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { resolveConfig, type LoadConfigOptions } from './config'
 import { requestStorage } from './context'
 import { watchProcessExit } from './exit'
 import { ApiLoggingInstance } from './instance'
-import { WARNING } from './levels'
+import { configError } from './errors'
+import { ACCEPTED_LEVELS, ERROR, WARNING, normalizeLevel, type LevelInput, type LevelName } from './levels'
 import { addLevelAliases, type LevelAliases } from './logger/aliases'
 import { boundLogger, type ApiLogger } from './logger/app-logger'
 import { RequestLogger } from './logger/request-logger'
 import { LogSite } from './origin'
 import { PLUGIN_LOGGER } from './record'
 import { addInstance, removeInstance, retireInstance } from './registry'
-import { RequestLines } from './request-lines'
 import { RequestState } from './request-state'
+import { routeLogging, type RouteLogging } from './route-logging'
+import { parseRouteLogging, type RouteLoggingOptions } from './route-settings'
+import { HeldRequest, sampledIn } from './sampling'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
 import { FASTIFY_REGISTER_KEYS, type ApiLoggingConfig } from './settings'
-import type { ApiLoggingStats } from './sinks/output'
+import type { ApiLoggingStats as SinkTotals } from './sinks/output'
+
+/** What `fastify.apiLogging.stats()` returns: each sink's counters, and the requests sampling left out. */
+export interface ApiLoggingStats extends SinkTotals {
+  /** Requests that LOG_SAMPLE_RATE (or a route's `sampleRate`) left out of the logs, whole. */
+  sampledOut: number
+}
 
 /** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and these. */
 export interface ApiLoggingOptions extends LoadConfigOptions {
@@ -39,7 +48,7 @@ export interface ApiLoggingDecorator {
   readonly config: ApiLoggingConfig
   /** Resolves once every line logged so far is written to its destination. */
   flush (): Promise<void>
-  /** Lines and bytes written and lines dropped, per sink. */
+  /** Lines and bytes written and lines dropped, per sink; requests left out by sampling. */
   stats (): ApiLoggingStats
   /**
    * Closes every log file and opens its path again, as after logrotate renamed them
@@ -51,6 +60,14 @@ export interface ApiLoggingDecorator {
    * (`getLogger` outside a request goes to the newest open registration).
    */
   getLogger (name: string): ApiLogger
+  /**
+   * Changes the lowest level written by this registration, now (LOG_LEVEL's names, any case),
+   * and writes a WARNING line with the old and new level. Routes with their own `level` keep it.
+   * Other registrations in the process keep theirs.
+   */
+  setLevel (level: LevelInput): void
+  /** The level in force: LOG_LEVEL, or the last `setLevel` or level signal. */
+  getLevel (): LevelName
 }
 
 declare module 'fastify' {
@@ -60,9 +77,17 @@ declare module 'fastify' {
   // With the plugin registered, request.log, fastify.log and their children all have the guide's
   // level names as methods (the plugin adds them to Fastify's own logger).
   interface FastifyBaseLogger extends LevelAliases {}
+  // `config: { apiLogging: false }` or `{ apiLogging: { ... } }` on a route (docs/api.md).
+  interface FastifyContextConfig {
+    apiLogging?: false | RouteLoggingOptions
+  }
 }
 
 const kState = Symbol('fastify-api-logging.request')
+// On each route's config: how that route is logged, resolved once (Fastify copies the route's
+// config, symbols included, into the context every request of the route reads).
+const kRouteLogging = Symbol('fastify-api-logging.route')
+const LATE_ROUTE_SITE = new LogSite('onRequestLogger')
 const SETUP_SITE = new LogSite('apiLogging')
 
 type RequestWithState = FastifyRequest & { [kState]: RequestState | null }
@@ -92,23 +117,24 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
   }
 }
 
+type RouteConfig = Record<string | symbol, unknown> & { [kRouteLogging]?: RouteLogging }
+
+function appendHook<T> (existing: T | T[] | undefined, hook: T): T[] {
+  if (existing === undefined) return [hook]
+  return Array.isArray(existing) ? [...existing, hook] : [existing, hook]
+}
+
+function levelOf (level: unknown): LevelName {
+  const name = normalizeLevel(level)
+  if (name === undefined) throw configError(`fastify.apiLogging.setLevel(${JSON.stringify(level) ?? String(level)}): the level must be one of ${ACCEPTED_LEVELS}`)
+  return name
+}
+
 function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): void {
   const { config, redactor, output } = instance
   const header = config.requestIdHeader.toLowerCase()
-  const lines = new RequestLines({
-    redactor,
-    minLevel: instance.minLevel,
-    slowRequestThresholdMs: config.slowRequestThresholdMs,
-    logRequestStart: config.logRequestStart,
-    logRequestBody: config.logRequestBody,
-    logResponseBody: config.logResponseBody,
-    logHeaders: config.logHeaders,
-    bodyMaxBytes: config.bodyMaxBytes,
-    maxRecordBytes: config.maxRecordBytes,
-    excludePaths: config.excludePaths,
-    now: instance.now
-  }, (record) => instance.emit(record))
-  const logsRequests = lines.active
+  // The logging of every route without `config.apiLogging`.
+  const defaults = routeLogging(instance, null)
 
   if (fastify.initialConfig.requestIdHeader) {
     instance.emit({
@@ -128,20 +154,77 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
   fastify.decorate('apiLogging', Object.freeze({
     config,
     flush: () => output.flush(),
-    stats: () => output.stats(),
+    stats: (): ApiLoggingStats => ({ ...output.stats(), sampledOut: instance.sampledOut }),
     reopen: () => output.reopen(),
-    getLogger: (name: string) => boundLogger(name, instance)
+    getLogger: (name: string) => boundLogger(name, instance),
+    setLevel: (level: LevelInput) => instance.setLevel(levelOf(level), 'setLevel()'),
+    getLevel: () => instance.level
   }))
+
+  function resolveRoute (value: unknown, route: string): RouteLogging {
+    const overrides = parseRouteLogging(value, route)
+    return overrides === null ? defaults : routeLogging(instance, overrides)
+  }
+
+  // Every route declared after the registration, in any child plugin: its `config.apiLogging`
+  // is checked here, at startup, and its logging kept on its config for its requests.
+  function onRouteLogging (routeOptions: RouteOptions): void {
+    const options = routeOptions as RouteOptions & { config?: RouteConfig }
+    const method = Array.isArray(options.method) ? options.method.join(',') : options.method
+    const route = resolveRoute(options.config?.apiLogging, `${method} ${options.url}`)
+    options.config = { ...options.config, [kRouteLogging]: route }
+    // The response-body hooks are on every route when LOG_RESPONSE_BODY is on; otherwise only
+    // on the routes that ask for the body.
+    if (route.lines.capturesResponseBody && !defaults.lines.capturesResponseBody) {
+      options.preSerialization = appendHook(options.preSerialization, captureSerializedBody as never)
+      options.onSend = appendHook(options.onSend, captureSentBody as never)
+    }
+  }
+
+  // A route declared before the registration (the onRoute hook never saw it), or the 404
+  // handler: resolved at its first request, then kept like the others. A mistake in its
+  // `config.apiLogging` cannot stop the startup any more: it is written as an ERROR line once,
+  // and the route logged with the global settings.
+  function lateRoute (config: RouteConfig, method: string, url: string | undefined): RouteLogging {
+    let route = defaults
+    try {
+      route = resolveRoute(config.apiLogging, `${method} ${url ?? '(no route)'}`)
+    } catch (err) {
+      instance.emit({
+        time: instance.now(),
+        level: ERROR,
+        logger: PLUGIN_LOGGER,
+        message: `${(err as Error).message}\n(the route was declared before fastify-api-logging was registered, so this was found at its first request; it is logged with the global settings)`,
+        origin: LATE_ROUTE_SITE.origin(),
+        requestId: null,
+        fields: { error_code: (err as { code?: string }).code }
+      })
+    }
+    config[kRouteLogging] = route
+    return route
+  }
 
   function onRequestLogger (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const id = ensureValidRequestId(request.id, request.raw, redactor)
     if (id !== request.id) (request as { id: string }).id = id
     reply.header(header, id)
-    const state = new RequestState(id, instance, request, reply, lines.clock(), rejectedRequestId(request.raw))
+    // Read once per request (Fastify builds this object at each read): the route's logging, and
+    // the endpoint the completion line names.
+    const routeOptions = request.routeOptions
+    const routeConfig = routeOptions.config as unknown as RouteConfig | undefined
+    const route = routeConfig === undefined
+      ? defaults
+      : routeConfig[kRouteLogging] ?? lateRoute(routeConfig, request.method, routeOptions.url)
+    const lines = route.lines
+    const excluded = route.off || !lines.active || lines.isExcluded(request.url)
+    // At a sample rate of 1 (the default) nothing is hashed and nothing held.
+    const target = excluded || route.sampleRate >= 1 || sampledIn(id, route.sampleRate) ? route.target : new HeldRequest(route.target)
+    const state = new RequestState(id, target, request, reply, lines.clock(), rejectedRequestId(request.raw), route)
+    state.endpoint = routeOptions.url ?? null
+    state.excluded = excluded
     ;(request as RequestWithState)[kState] = state
     request.log = new RequestLogger(state)
-    state.excluded = !logsRequests || lines.isExcluded(request.url)
-    if (!state.excluded) {
+    if (!excluded) {
       lines.start(state)
       ;(reply.raw as ResponseWithState)[kState] = state
       // `on`, not `once`: the listener runs once anyway (state.done), and once() would wrap it.
@@ -165,13 +248,13 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
 
   function captureSerializedBody (request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
     const state = (request as RequestWithState)[kState]
-    if (state !== null) lines.captureResponseBody(state, payload, 'application/json')
+    if (state !== null) (state.route ?? defaults).lines.captureResponseBody(state, payload, 'application/json')
     done(null, payload)
   }
 
   function captureSentBody (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
     const state = (request as RequestWithState)[kState]
-    if (state !== null) lines.captureResponseBody(state, payload, reply.getHeader('content-type'))
+    if (state !== null) (state.route ?? defaults).lines.captureResponseBody(state, payload, reply.getHeader('content-type'))
     done(null, payload)
   }
 
@@ -183,7 +266,9 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     const state = this[kState]
     if (state === undefined || state.done) return
     state.done = true
-    lines.completion(state, !this.writableEnded, this.headersSent)
+    ;(state.route ?? defaults).lines.completion(state, !this.writableEnded, this.headersSent)
+    const target = state.target
+    if (target instanceof HeldRequest && target.settle()) instance.sampledOut++
   }
 
   // Retired first (lines from outside any request go to an older registration, if any), removed
@@ -194,6 +279,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     removeInstance(instance)
   }
 
+  fastify.addHook('onRoute', onRouteLogging)
   fastify.addHook('onRequest', onRequestLogger)
   fastify.addHook('preValidation', restoreRequestContext)
   fastify.addHook('onError', captureError)

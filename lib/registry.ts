@@ -15,12 +15,21 @@ export interface LogTarget {
   now (): number
   /** Writes one record (already redacted and capped). */
   emit (record: LogRecord): void
+  /**
+   * The registration this target writes for, when it is a view of one (a route's overrides, a
+   * sampled request): loggers bound to that registration follow the view inside its requests.
+   */
+  readonly registration?: LogTarget
 }
 
 /** An open plugin instance, as the process-wide hooks see it. */
 export interface OpenInstance extends LogTarget {
-  /** The signal that reopens this instance's files, or 'off'. */
-  readonly config: { readonly reopenSignal: string }
+  /** The signal that reopens this instance's files, or 'off'; whether SIGUSR2 switches its level. */
+  readonly config: { readonly reopenSignal: string, readonly levelSignal: boolean }
+  /** The lowest level any of its lines may have: its own, or a route's `level` below it. */
+  readonly lowestLevel: number
+  /** SIGUSR2 with LOG_LEVEL_SIGNAL: from the configured level to DEBUG and back. */
+  toggleDebugLevel (): void
   /** Writes everything held, synchronously (the process is exiting). */
   flushSync (): void
   /** Reopens the files at their paths. */
@@ -81,7 +90,12 @@ export function openInstances (): readonly OpenInstance[] {
   return open
 }
 
-/** Calls `listener` after every change of the open instances. */
+/** An open instance changed its level: the listeners see the list again. */
+export function instanceLevelChanged (): void {
+  changed()
+}
+
+/** Calls `listener` after every change of the open instances (and of their levels). */
 export function onInstancesChanged (listener: (instances: readonly OpenInstance[]) => void): void {
   listeners.push(listener)
 }

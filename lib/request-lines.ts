@@ -5,18 +5,21 @@ import { LogSite } from './origin'
 import { PLUGIN_LOGGER, type LogRecord, type Origin } from './record'
 import { capRecord } from './record-cap'
 import { errorType, type Redactor } from './redact'
+import { selectedHeaders } from './request-headers'
 import type { RequestState } from './request-state'
 
 /** What decides the content of request lines; resolved once per registration. */
 export interface RequestLineSettings {
   readonly redactor: Redactor
-  /** Lowest level written. */
+  /** Lowest level written; read at each line, so it may change (`setLevel`). */
   readonly minLevel: number
   readonly slowRequestThresholdMs: number
   readonly logRequestStart: boolean
   readonly logRequestBody: boolean
   readonly logResponseBody: boolean
   readonly logHeaders: boolean
+  /** Request headers for `request_headers` when LOG_HEADERS is off (lower case); null for none. */
+  readonly requestHeaders?: readonly string[] | null
   readonly bodyMaxBytes: number
   readonly maxRecordBytes: number
   readonly excludePaths: readonly string[]
@@ -88,22 +91,29 @@ export function compileExclusions (paths: readonly string[]): (path: string) => 
  */
 export class RequestLines {
   private readonly settings: RequestLineSettings
-  private readonly emit: (record: LogRecord) => void
+  private readonly emit: (record: LogRecord, state: RequestState) => void
   private readonly monotonic: () => number
-  private readonly logStart: boolean
   private readonly excluded: (path: string) => boolean
+  private readonly requestHeaders: readonly string[] | null
 
-  constructor (settings: RequestLineSettings, emit: (record: LogRecord) => void) {
+  /** `emit` writes a record of the request `state`. */
+  constructor (settings: RequestLineSettings, emit: (record: LogRecord, state: RequestState) => void) {
     this.settings = settings
     this.emit = emit
     this.monotonic = settings.monotonic ?? performance.now.bind(performance)
-    this.logStart = settings.logRequestStart && INFO >= settings.minLevel
     this.excluded = compileExclusions(settings.excludePaths)
+    const names = settings.requestHeaders ?? null
+    this.requestHeaders = settings.logHeaders || names === null || names.length === 0 ? null : names
   }
 
   /** Whether any request line can be written at this level (false for SILENT, or every sink off). */
   get active (): boolean {
     return this.settings.minLevel !== Infinity
+  }
+
+  /** Whether the completion lines carry the response body (the plugin then captures it). */
+  get capturesResponseBody (): boolean {
+    return this.settings.logResponseBody
   }
 
   /** Now, on the clock of `RequestState.startedAt`. */
@@ -118,7 +128,7 @@ export class RequestLines {
 
   /** The "API Request" line, when it is on. */
   start (state: RequestState): void {
-    if (!this.logStart || state.excluded) return
+    if (!this.settings.logRequestStart || state.excluded || INFO < this.settings.minLevel) return
     const request = state.request
     const fields: Record<string, unknown> = {
       method: request.method,
@@ -127,7 +137,7 @@ export class RequestLines {
       user_agent: this.userAgentOf(state)
     }
     if (state.rejectedId !== undefined) fields.rejected_request_id = this.rejectedIdOf(state.rejectedId)
-    this.write(INFO, `API Request: ${request.method} ${fields.path as string}`, START_SITE.origin(), state.id, fields)
+    this.write(INFO, `API Request: ${request.method} ${fields.path as string}`, START_SITE.origin(), state, fields)
     state.startLogged = true
   }
 
@@ -157,7 +167,7 @@ export class RequestLines {
     if (level < minLevel && !(slow && WARNING >= minLevel)) return
     const path = this.pathOf(state)
     const method = request.method
-    if (slow) this.write(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_SITE.origin(), state.id, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
+    if (slow) this.write(WARNING, `Slow API Request: ${method} ${path} - ${Math.round(elapsed)}ms`, SLOW_SITE.origin(), state, { method, path, response_time_ms: elapsed, slow_threshold_ms: slowThreshold })
     if (level < minLevel) return
     const contentLength = Number(reply.getHeader('content-length'))
     // Every completion line has this one shape (absent fields are undefined, which no format
@@ -165,7 +175,7 @@ export class RequestLines {
     const fields: CompletionFields = {
       method,
       path,
-      endpoint: request.routeOptions.url ?? null,
+      endpoint: state.endpoint ?? request.routeOptions.url ?? null,
       status_code: status,
       response_time_ms: elapsed,
       content_length: Number.isFinite(contentLength) ? contentLength : null,
@@ -182,7 +192,9 @@ export class RequestLines {
       rejected_request_id: !state.startLogged && state.rejectedId !== undefined ? this.rejectedIdOf(state.rejectedId) : undefined,
       request_body: settings.logRequestBody ? bodyForLog(request.body, request.headers['content-type'], settings.redactor, settings.bodyMaxBytes) : undefined,
       response_body: settings.logResponseBody ? state.responseBody : undefined,
-      request_headers: settings.logHeaders ? headersForLog(request.headers, settings.redactor) : undefined,
+      request_headers: settings.logHeaders
+        ? headersForLog(request.headers, settings.redactor)
+        : this.requestHeaders !== null ? selectedHeaders(request.headers, this.requestHeaders, settings.redactor) : undefined,
       response_headers: settings.logHeaders ? headersForLog(reply.getHeaders(), settings.redactor) : undefined
     }
     if (state.failure !== null) this.addException(fields, state, state.failure, status)
@@ -190,7 +202,7 @@ export class RequestLines {
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
     const capped = capRecord(message, fields, settings.maxRecordBytes)
-    this.write(level, capped.message, COMPLETION_SITE.origin(), state.id, capped.fields)
+    this.write(level, capped.message, COMPLETION_SITE.origin(), state, capped.fields)
   }
 
   // The exception goes on the one completion line of its request; the stack only for 5xx, and
@@ -223,8 +235,8 @@ export class RequestLines {
     return this.settings.redactor.redactString(raw).slice(0, MAX_REJECTED_ID)
   }
 
-  private write (level: number, message: string, origin: Origin, requestId: string, fields: Record<string, unknown> | null): void {
+  private write (level: number, message: string, origin: Origin, state: RequestState, fields: Record<string, unknown> | null): void {
     if (level < this.settings.minLevel) return
-    this.emit({ time: this.settings.now(), level, logger: PLUGIN_LOGGER, message, origin, requestId, fields })
+    this.emit({ time: this.settings.now(), level, logger: PLUGIN_LOGGER, message, origin, requestId: state.id, fields }, state)
   }
 }

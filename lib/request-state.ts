@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { RequestScope } from './context'
 import type { LogTarget } from './registry'
+import type { RouteLogging } from './route-logging'
 
 /** What the request lines read from a request; a Fastify request has all of it. */
 export interface RequestView {
@@ -33,6 +34,10 @@ export class RequestState implements RequestScope {
   readonly startedAt: number
   /** The incoming id that was refused (raw, at most 512 characters), if any. */
   readonly rejectedId: string | undefined
+  /** How the request's route is logged (null: only in tests of the request lines alone). */
+  readonly route: RouteLogging | null
+  /** The route pattern (`routeOptions.url`), read once on arrival; null when no route matched. */
+  endpoint: string | null = null
   excluded = false
   startLogged = false
   done = false
@@ -45,7 +50,8 @@ export class RequestState implements RequestScope {
   loggedError: Error | null = null
   loggedErrorBy: string | null = null
 
-  constructor (id: string, target: LogTarget, request: RequestView, reply: ReplyView, startedAt: number, rejectedId: string | undefined) {
+  constructor (id: string, target: LogTarget, request: RequestView, reply: ReplyView, startedAt: number, rejectedId: string | undefined, route: RouteLogging | null = null) {
+    this.route = route
     this.id = id
     this.target = target
     this.request = request

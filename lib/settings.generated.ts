@@ -154,6 +154,20 @@ export interface ApiLoggingSettings {
    */
   reopenSignal?: 'off' | 'SIGHUP' | 'SIGUSR1' | 'SIGUSR2'
   /**
+   * Fraction of successful (2xx/3xx), fast requests logged, chosen from the request id; errors, slow requests and requests with a WARNING line are always logged.
+   * Allowed: a number from 0 to 1.
+   * Environment variable: `LOG_SAMPLE_RATE`.
+   * @defaultValue 1
+   */
+  sampleRate?: number
+  /**
+   * SIGUSR2 switches the level between LOG_LEVEL and DEBUG (that signal then no longer ends the process).
+   * Allowed: a boolean: true, false, 1, 0, yes or no.
+   * Environment variable: `LOG_LEVEL_SIGNAL`.
+   * @defaultValue false
+   */
+  levelSignal?: boolean
+  /**
    * Worker id in the file names (api.w2.log): auto takes PM2's NODE_APP_INSTANCE or the cluster worker id in a cluster worker or under PM2; none never adds one.
    * Allowed: auto, none or a number.
    * Environment variable: `LOG_WORKER_ID`.

@@ -78,6 +78,18 @@ export const ApiLoggingConfigSchema = Type.Object({
     default: 'off',
     description: 'A signal that makes the plugin reopen its files (logrotate\'s postrotate); that signal then no longer ends the process.'
   }),
+  sampleRate: Type.Number({
+    env: 'LOG_SAMPLE_RATE',
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    description: 'Fraction of successful (2xx/3xx), fast requests logged, chosen from the request id; errors, slow requests and requests with a WARNING line are always logged.'
+  }),
+  levelSignal: Type.Boolean({
+    env: 'LOG_LEVEL_SIGNAL',
+    default: false,
+    description: 'SIGUSR2 switches the level between LOG_LEVEL and DEBUG (that signal then no longer ends the process).'
+  }),
   workerId: Type.String({
     env: 'LOG_WORKER_ID',
     pattern: '^(auto|none|[0-9]{1,9})$',

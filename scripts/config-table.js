@@ -54,6 +54,8 @@ function allowedOf (key, schema) {
       if (max !== undefined) return `integer ≤ ${max}`
       return 'integer'
     }
+    case 'number':
+      return `number, ${schema.minimum} to ${schema.maximum}`
     case 'array': {
       const items = schema.items ?? {}
       if (items.pattern === '^/') return 'comma-separated paths, each starting with `/`'

@@ -22,6 +22,7 @@ function typeOf (key, schema) {
   switch (schema.type) {
     case 'boolean': return 'boolean'
     case 'integer': return 'number'
+    case 'number': return 'number'
     case 'string': return 'string'
     case 'array':
       if (schema.items?.type !== 'string') throw new Error(`${key}: only arrays of strings are supported`)

@@ -48,6 +48,8 @@ const EXPECTED_DEFAULTS: ApiLoggingConfig = {
   maxRecordBytes: 16384,
   logHeaders: false,
   reopenSignal: 'off',
+  sampleRate: 1,
+  levelSignal: false,
   workerId: 'auto',
   clusterWriter: 'worker'
 }
@@ -313,7 +315,7 @@ t.test('every environment variable parses', async (t) => {
       ['false', false], ['FALSE', false], ['False', false], ['0', false], ['no', false], ['NO', false], ['No', false], [' false ', false]
     ]
     const booleanKeys = KEYS.filter((key) => typeof EXPECTED_DEFAULTS[key] === 'boolean')
-    t.same(booleanKeys, ['enableConsoleLogging', 'enableFileLogging', 'enableJsonLogging', 'logRequestBody', 'logResponseBody', 'logRequestStart', 'redactValues', 'logHeaders'])
+    t.same(booleanKeys, ['enableConsoleLogging', 'enableFileLogging', 'enableJsonLogging', 'logRequestBody', 'logResponseBody', 'logRequestStart', 'redactValues', 'logHeaders', 'levelSignal'])
     for (const key of booleanKeys) {
       for (const [text, value] of spellings) {
         process.env[ENV_NAMES[key]] = text
@@ -436,7 +438,9 @@ t.test('every environment variable parses', async (t) => {
       LOG_BODY_MAX_BYTES: '1024',
       LOG_MAX_RECORD_BYTES: '4096',
       LOG_HEADERS: 'yes',
-      LOG_REOPEN_SIGNAL: 'SIGUSR2',
+      LOG_REOPEN_SIGNAL: 'SIGUSR1',
+      LOG_SAMPLE_RATE: '0.25',
+      LOG_LEVEL_SIGNAL: 'yes',
       LOG_WORKER_ID: '7',
       LOG_CLUSTER_WRITER: 'primary'
     })
@@ -462,7 +466,9 @@ t.test('every environment variable parses', async (t) => {
       bodyMaxBytes: 1024,
       maxRecordBytes: 4096,
       logHeaders: true,
-      reopenSignal: 'SIGUSR2',
+      reopenSignal: 'SIGUSR1',
+      sampleRate: 0.25,
+      levelSignal: true,
       workerId: '7',
       clusterWriter: 'primary'
     })
@@ -509,6 +515,8 @@ t.test('error messages', async (t) => {
     ['LOG_MAX_RECORD_BYTES', '1024', 'must be an integer >= 2048'],
     ['LOG_HEADERS', 'all', 'must be a boolean: true, false, 1, 0, yes or no'],
     ['LOG_REOPEN_SIGNAL', 'SIGTERM', 'must be one of off, SIGHUP, SIGUSR1, SIGUSR2'],
+    ['LOG_SAMPLE_RATE', '1.5', 'must be a number from 0 to 1'],
+    ['LOG_LEVEL_SIGNAL', 'usr2', 'must be a boolean: true, false, 1, 0, yes or no'],
     ['LOG_WORKER_ID', 'w2', 'must be auto, none or a number'],
     ['LOG_CLUSTER_WRITER', 'both', 'must be one of worker, primary']
   ]

@@ -20,6 +20,8 @@ import apiLogging, {
   logApiCall,
   ApiLoggingError,
   ERR_INVALID_CONFIG,
+  ERR_INVALID_ROUTE_CONFIG,
+  type RouteLoggingOptions,
   ERR_LOG_DIR,
   ENV_NAMES,
   type ApiLoggingConfig,
@@ -193,3 +195,41 @@ app.get('/x', async (request, reply) => {
   reply.header('x-a', '1')
   return { ok: true }
 })
+
+// --- route options (config.apiLogging) and the runtime level -----------------------------
+
+app.get('/off', { config: { apiLogging: false } }, async () => 'off')
+app.post('/upload', {
+  config: { apiLogging: { requestBody: false, responseBody: true, slowRequestThresholdMs: 5000, level: 'warning', redactKeys: ['pin'], sampleRate: 0.1, headers: ['x-tenant'] } }
+}, async () => 'stored')
+// Fastify infers each route's config type from the literal given (its ContextConfig type
+// parameter) and intersects it with FastifyContextConfig: a misspelt key type-checks in both the
+// shorthand and the route() form (the startup check refuses it). `satisfies` catches it.
+app.get('/misspelt-short', { config: { apiLogging: { sampelRate: 0.5 } } }, async () => 'x')
+app.route({ method: 'GET', url: '/misspelt', config: { apiLogging: { requestBdy: false } }, handler: async () => 'x' })
+app.get('/checked', {
+  // @ts-expect-error misspelt key, caught by satisfies
+  config: { apiLogging: { sampelRate: 0.5 } satisfies RouteLoggingOptions }
+}, async () => 'x')
+const checked: RouteLoggingOptions = {
+  // @ts-expect-error misspelt key in a typed object
+  requestBdy: false
+}
+app.get('/typed', { config: { apiLogging: checked } }, async () => 'x')
+// @ts-expect-error a level that is not one
+app.get('/bad-level', { config: { apiLogging: { level: 'loud' } } }, async () => 'x')
+// @ts-expect-error a number where a boolean is expected
+app.get('/bad-type', { config: { apiLogging: { requestBody: 1 } } }, async () => 'x')
+// A config object built beforehand is not an object literal at the call: no excess property check.
+const prebuilt = { apiLogging: { sampleRate: 0.5, sampelRate: 0.1 } }
+app.get('/prebuilt', { config: prebuilt }, async () => 'x')
+const typedRoute: RouteLoggingOptions = { level: 'DEBUG', headers: ['x-tenant'] }
+expectType<RouteLoggingOptions>(typedRoute)
+expectType<string>(ERR_INVALID_ROUTE_CONFIG)
+
+app.apiLogging.setLevel('DEBUG')
+app.apiLogging.setLevel('warn')
+// @ts-expect-error not a level
+app.apiLogging.setLevel('verbose')
+expectType<LevelName>(app.apiLogging.getLevel())
+expectType<number>(app.apiLogging.stats().sampledOut)

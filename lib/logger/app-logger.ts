@@ -140,7 +140,13 @@ function extrasOf (logger: Internal): CallExtras | null {
 function logMethod (this: pino.Logger, args: unknown[], _method: unknown, level: number): void {
   const self = internals(this)
   const scope = requestStorage.getStore()
-  const target = self[kTarget] ?? scope?.target ?? activeTarget()
+  const bound = self[kTarget]
+  const scoped = scope?.target
+  // Inside a request, a logger bound to its registration follows the request's own view of it
+  // (the route's level and redaction, the request's sampling).
+  const target = bound === undefined
+    ? scoped ?? activeTarget()
+    : scoped !== undefined && scoped.registration === bound ? scoped : bound
   if (level < target.minLevel) return
   // A request's id belongs on the lines of that request's own instance only.
   const ownScope = scope !== undefined && scope.target === target ? scope : undefined
@@ -183,7 +189,7 @@ Object.defineProperty(root, 'setBindings', {
 })
 
 const namedLoggers = new Map<string, ApiLogger>()
-const boundLoggers = new WeakMap<LogTarget, Map<string, ApiLogger>>()
+const boundLoggers = new Map<LogTarget, Map<string, ApiLogger>>()
 
 function namedChild (name: string, options: pino.ChildLoggerOptions | undefined): Internal {
   const logger = internals(root.child({}, options))
@@ -227,10 +233,11 @@ export function boundLogger (name: string, target: LogTarget): ApiLogger {
   if (byName === undefined) {
     byName = new Map()
     boundLoggers.set(target, byName)
+    boundLevels.set(target, pinoLevelOf(lowestOf(target)))
   }
   let logger = byName.get(name)
   if (logger === undefined) {
-    const made = namedChild(name, { level: pinoLevelOf(target.minLevel) })
+    const made = namedChild(name, { level: pinoLevelOf(lowestOf(target)) })
     made[kTarget] = target
     logger = asApiLogger(made)
     byName.set(name, logger)
@@ -252,11 +259,30 @@ export function requestChild (target: LogTarget, requestId: string, minLevel: nu
 // writes, and each instance then keeps what its own level allows. A logger whose level the
 // application changed keeps that level.
 let syncedLevel = root.level
+const boundLevels = new Map<LogTarget, string>()
+
+function lowestOf (target: LogTarget): number {
+  return (target as Partial<OpenInstance>).lowestLevel ?? target.minLevel
+}
+
 onInstancesChanged(function syncLevels (instances: readonly OpenInstance[]) {
-  const lowest = instances.reduce((min, instance) => Math.min(min, instance.minLevel), Infinity)
+  const lowest = instances.reduce((min, instance) => Math.min(min, instance.lowestLevel), Infinity)
   const level = instances.length === 0 ? 'info' : pinoLevelOf(lowest)
-  if (level === syncedLevel) return
-  if (root.level === syncedLevel) root.level = level
-  for (const logger of namedLoggers.values()) if (logger.level === syncedLevel) logger.level = level
-  syncedLevel = level
+  if (level !== syncedLevel) {
+    if (root.level === syncedLevel) root.level = level
+    for (const logger of namedLoggers.values()) if (logger.level === syncedLevel) logger.level = level
+    syncedLevel = level
+  }
+  // The loggers of `fastify.apiLogging.getLogger` follow their own registration's level changes.
+  for (const [target, byName] of boundLoggers) {
+    if (!instances.includes(target as OpenInstance)) {
+      boundLoggers.delete(target)
+      boundLevels.delete(target)
+      continue
+    }
+    const was = boundLevels.get(target) ?? pinoLevelOf(lowestOf(target))
+    const now = pinoLevelOf(lowestOf(target))
+    boundLevels.set(target, now)
+    if (was !== now) for (const logger of byName.values()) if (logger.level === was) logger.level = now
+  }
 })
