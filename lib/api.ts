@@ -15,7 +15,7 @@ export { getRequestId } from './context'
 export { getLogger } from './logger/app-logger'
 export type { ApiLogger, ApiLoggerOptions } from './logger/app-logger'
 export type { LevelAliases } from './logger/aliases'
-export { logApiCall } from './logger/api-call'
+export { logApiCall, wrapApiCall, apiCall } from './logger/api-call'
 export { startPrimaryWriter } from './cluster'
 export type { PrimaryWriter } from './cluster'
 export {

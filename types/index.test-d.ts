@@ -18,6 +18,8 @@ import apiLogging, {
   getLogger,
   getRequestId,
   logApiCall,
+  wrapApiCall,
+  apiCall,
   ApiLoggingError,
   ERR_INVALID_CONFIG,
   ERR_LOG_DIR,
@@ -153,6 +155,41 @@ expectType<string>(syncResult)
 expectExact<Equal<typeof syncResult, string>>()
 // @ts-expect-error logApiCall returns what fn returns
 expectType<number>(logApiCall('x', () => 'a'))
+
+// wrapApiCall keeps fn's parameters, return type and this.
+const wrappedAsync = wrapApiCall('create_video', async (engine: string, seconds: number) => ({ engine, seconds }))
+expectExact<Equal<typeof wrappedAsync, (this: unknown, engine: string, seconds: number) => Promise<{ engine: string, seconds: number }>>>()
+const wrappedSync = wrapApiCall('cost', (seconds: number): number => seconds * 2)
+expectExact<Equal<ReturnType<typeof wrappedSync>, number>>()
+expectExact<Equal<Parameters<typeof wrappedSync>, [seconds: number]>>()
+// @ts-expect-error the wrapped function takes a number
+wrappedSync('10')
+// @ts-expect-error and exactly one argument
+wrappedSync(1, 2)
+// @ts-expect-error a name is required
+wrapApiCall(() => 1)
+const counter = { count: 1, bump: wrapApiCall('bump', function (this: { count: number }, by: number) { return this.count + by }) }
+expectType<number>(counter.bump(2))
+
+// @apiCall is a TypeScript 5 standard method decorator: the method's type is unchanged.
+class Videos {
+  prefix = 'v'
+  @apiCall('create_video')
+  async create (engine: string): Promise<{ id: string }> { return { id: this.prefix + engine } }
+
+  @apiCall('cost')
+  cost (seconds: number): number { return seconds * 2 }
+}
+const videos = new Videos()
+expectExact<Equal<ReturnType<Videos['create']>, Promise<{ id: string }>>>()
+expectType<number>(videos.cost(3))
+// @ts-expect-error the decorated method still takes a number
+videos.cost('3')
+class NotAMethod {
+  // @ts-expect-error @apiCall decorates methods, not fields
+  @apiCall('field') value = 1
+}
+expectType<number>(new NotAMethod().value)
 
 const id = getRequestId()
 expectType<string | undefined>(id)
