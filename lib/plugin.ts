@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import fp from 'fastify-plugin'
 import { resolveConfig, type LoadConfigOptions } from './config'
 import { requestStorage } from './context'
+import { EXPOSE_HEADERS, withExposedHeader } from './cors-expose'
 import { watchProcessExit } from './exit'
 import { ApiLoggingInstance } from './instance'
 import { WARNING } from './levels'
@@ -175,6 +176,16 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     done(null, payload)
   }
 
+  // Browsers let front-end code read a cross-origin response's headers only when they are listed
+  // in Access-Control-Expose-Headers: list the request-id header, so an error report can quote
+  // it. Done in onSend, after every onRequest hook, because @fastify/cors (before or after this
+  // plugin) replaces the header rather than adding to it. Only requests that carry an Origin
+  // need it: same-origin scripts read every header.
+  function exposeRequestIdHeader (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
+    if (request.headers.origin !== undefined) reply.header(EXPOSE_HEADERS, withExposedHeader(reply.getHeader(EXPOSE_HEADERS), config.requestIdHeader))
+    done(null, payload)
+  }
+
   // One 'close' listener on the raw response sees both ends of a request: after 'finish' when the
   // response was sent, alone when the client went away first. Fastify's onResponse and
   // onRequestAbort hooks would see the same, at about 3 µs more per request (measured in
@@ -201,6 +212,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     fastify.addHook('preSerialization', captureSerializedBody)
     fastify.addHook('onSend', captureSentBody)
   }
+  fastify.addHook('onSend', exposeRequestIdHeader)
   fastify.addHook('onClose', closeApiLogging)
 }
 
