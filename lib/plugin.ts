@@ -6,6 +6,7 @@ import { requestStorage } from './context'
 import { EXPOSE_HEADERS, withExposedHeader } from './cors-expose'
 import { watchProcessExit } from './exit'
 import { ApiLoggingInstance } from './instance'
+import { configError } from './errors'
 import { WARNING } from './levels'
 import { addLevelAliases, type LevelAliases } from './logger/aliases'
 import { boundLogger, type ApiLogger } from './logger/app-logger'
@@ -32,6 +33,15 @@ export interface ApiLoggingOptions extends LoadConfigOptions {
    * @defaultValue Date.now
    */
   now?: () => number
+  /**
+   * Fields for each request's completion line, read when the response ends: a user id from
+   * `request.user`, a tenant. Redacted like every field; a key the line already has is written as
+   * `field_<key>`. It must return an object (or nothing) synchronously; when it throws or returns
+   * anything else the line is still written, with `extra_fields_error` instead, and counted in
+   * `stats().extraFieldsErrors`.
+   * @defaultValue none
+   */
+  extraFields?: (request: FastifyRequest, reply: FastifyReply) => Record<string, unknown> | null | undefined
 }
 
 /** `fastify.apiLogging`. */
@@ -40,8 +50,11 @@ export interface ApiLoggingDecorator {
   readonly config: ApiLoggingConfig
   /** Resolves once every line logged so far is written to its destination. */
   flush (): Promise<void>
-  /** Lines and bytes written and lines dropped, per sink. */
-  stats (): ApiLoggingStats
+  /**
+   * Lines and bytes written and lines dropped, per sink; and `extraFieldsErrors`, the completion
+   * lines whose `extraFields` call threw or returned something else than an object.
+   */
+  stats (): ApiLoggingStats & { readonly extraFieldsErrors: number }
   /**
    * Closes every log file and opens its path again, as after logrotate renamed them
    * (LOG_REOPEN_SIGNAL does the same on a signal). Resolves once reopened.
@@ -78,6 +91,9 @@ function ownOptions (options: ApiLoggingOptions): LoadConfigOptions {
 
 async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions): Promise<void> {
   const config = resolveConfig(ownOptions(options), 'register')
+  if (options.extraFields !== undefined && typeof options.extraFields !== 'function') {
+    throw configError(`Invalid fastify-api-logging option extraFields: must be a function (request, reply) returning an object of fields, got ${typeof options.extraFields}`)
+  }
   const instance = await ApiLoggingInstance.open(config, {
     now: options.now ?? Date.now,
     redactKeysReplaceDefaults: options.redactKeysReplaceDefaults === true
@@ -85,7 +101,7 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
   watchProcessExit()
   addInstance(instance)
   try {
-    wireHooks(fastify, instance)
+    wireHooks(fastify, instance, options.extraFields ?? null)
   } catch (err) {
     removeInstance(instance)
     await instance.output.close()
@@ -93,7 +109,7 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
   }
 }
 
-function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): void {
+function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance, extraFields: ApiLoggingOptions['extraFields'] | null): void {
   const { config, redactor, output } = instance
   const header = config.requestIdHeader.toLowerCase()
   const lines = new RequestLines({
@@ -107,6 +123,8 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     bodyMaxBytes: config.bodyMaxBytes,
     maxRecordBytes: config.maxRecordBytes,
     excludePaths: config.excludePaths,
+    requestHeaders: config.logRequestHeaders,
+    extraFields,
     now: instance.now
   }, (record) => instance.emit(record))
   const logsRequests = lines.active
@@ -129,7 +147,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
   fastify.decorate('apiLogging', Object.freeze({
     config,
     flush: () => output.flush(),
-    stats: () => output.stats(),
+    stats: () => ({ ...output.stats(), extraFieldsErrors: lines.extraFieldsErrors }),
     reopen: () => output.reopen(),
     getLogger: (name: string) => boundLogger(name, instance)
   }))

@@ -1,11 +1,13 @@
 import { performance } from 'node:perf_hooks'
 import { bodyForLog, headersForLog } from './bodies'
+import { callExtraFields } from './extra-fields'
 import { ERROR, INFO, WARNING } from './levels'
 import { LogSite } from './origin'
 import { PLUGIN_LOGGER, type LogRecord, type Origin } from './record'
 import { capRecord } from './record-cap'
 import { errorType, type Redactor } from './redact'
-import type { RequestState } from './request-state'
+import { selectRequestHeaders } from './request-headers'
+import type { ReplyView, RequestState, RequestView } from './request-state'
 
 /** What decides the content of request lines; resolved once per registration. */
 export interface RequestLineSettings {
@@ -20,6 +22,10 @@ export interface RequestLineSettings {
   readonly bodyMaxBytes: number
   readonly maxRecordBytes: number
   readonly excludePaths: readonly string[]
+  /** Request headers for the completion line (`LOG_REQUEST_HEADERS`), lower case; all of them with `logHeaders`. */
+  readonly requestHeaders?: readonly string[]
+  /** The application's fields for the completion line (the `extraFields` register option). */
+  readonly extraFields?: ((request: any, reply: any) => unknown) | null
   /** The clock of record timestamps (epoch ms). */
   readonly now: () => number
   /** The clock of response times (ms, monotonic); `performance.now` unless a test gives one. */
@@ -61,6 +67,7 @@ const MAX_REJECTED_ID = 128
 const START_SITE = new LogSite('onRequestLogger')
 const COMPLETION_SITE = new LogSite('onResponseClosed')
 const SLOW_SITE = new LogSite('onResponseClosed')
+const EXTRA_FIELDS_SITE = new LogSite('extraFields')
 
 /** `path` without its query string. */
 export function pathname (url: string): string {
@@ -92,6 +99,10 @@ export class RequestLines {
   private readonly monotonic: () => number
   private readonly logStart: boolean
   private readonly excluded: (path: string) => boolean
+  private readonly headerNames: readonly string[] | null
+  private readonly extraFields: ((request: RequestView, reply: ReplyView) => unknown) | null
+  /** Completion lines whose `extraFields` call threw or returned something else than an object. */
+  extraFieldsErrors = 0
 
   constructor (settings: RequestLineSettings, emit: (record: LogRecord) => void) {
     this.settings = settings
@@ -99,6 +110,8 @@ export class RequestLines {
     this.monotonic = settings.monotonic ?? performance.now.bind(performance)
     this.logStart = settings.logRequestStart && INFO >= settings.minLevel
     this.excluded = compileExclusions(settings.excludePaths)
+    this.headerNames = settings.requestHeaders !== undefined && settings.requestHeaders.length > 0 ? settings.requestHeaders : null
+    this.extraFields = settings.extraFields ?? null
   }
 
   /** Whether any request line can be written at this level (false for SILENT, or every sink off). */
@@ -182,15 +195,33 @@ export class RequestLines {
       rejected_request_id: !state.startLogged && state.rejectedId !== undefined ? this.rejectedIdOf(state.rejectedId) : undefined,
       request_body: settings.logRequestBody ? bodyForLog(request.body, request.headers['content-type'], settings.redactor, settings.bodyMaxBytes) : undefined,
       response_body: settings.logResponseBody ? state.responseBody : undefined,
-      request_headers: settings.logHeaders ? headersForLog(request.headers, settings.redactor) : undefined,
+      request_headers: settings.logHeaders
+        ? headersForLog(request.headers, settings.redactor)
+        : this.headerNames !== null ? selectRequestHeaders(this.headerNames, request.headers, settings.redactor) : undefined,
       response_headers: settings.logHeaders ? headersForLog(reply.getHeaders(), settings.redactor) : undefined
     }
     if (state.failure !== null) this.addException(fields, state, state.failure, status)
+    if (this.extraFields !== null) this.addExtraFields(fields, state)
     const message = aborted
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
     const capped = capRecord(message, fields, settings.maxRecordBytes)
     this.write(level, capped.message, COMPLETION_SITE.origin(), state.id, capped.fields)
+  }
+
+  private addExtraFields (fields: CompletionFields, state: RequestState): void {
+    const extraFields = this.extraFields as (request: RequestView, reply: ReplyView) => unknown
+    const result = callExtraFields(() => extraFields(state.request, state.reply), (key) => Object.hasOwn(fields, key), this.settings.redactor)
+    if (result === null) return
+    if (result.error === null) {
+      Object.assign(fields, result.fields)
+      return
+    }
+    fields.extra_fields_error = result.error
+    // The first failure is said on a line of its own; later ones are counted, and named on their line.
+    if (this.extraFieldsErrors++ === 0) {
+      this.write(WARNING, `${result.error}; the completion lines carry extra_fields_error instead of its fields`, EXTRA_FIELDS_SITE.origin(), state.id, null)
+    }
   }
 
   // The exception goes on the one completion line of its request; the stack only for 5xx, and

@@ -47,6 +47,7 @@ const EXPECTED_DEFAULTS: ApiLoggingConfig = {
   bodyMaxBytes: 8192,
   maxRecordBytes: 16384,
   logHeaders: false,
+  logRequestHeaders: [],
   reopenSignal: 'off',
   workerId: 'auto',
   clusterWriter: 'worker'

@@ -67,6 +67,12 @@ app.register(apiLogging, { level: 'WARNING', envFile: false, now: () => 0, enabl
 app.register(apiLogging, { level: 'warn' })
 app.register(apiLogging, { level: 'fatal' })
 app.register(apiLogging, { envFile: '.env.local', logFileMaxBytes: 2048, requestIdHeader: 'x-correlation-id' })
+app.register(apiLogging, { logRequestHeaders: ['x-tenant'], extraFields: (request, reply) => ({ route: request.routeOptions.url, status: reply.statusCode }) })
+app.register(apiLogging, { extraFields: () => undefined })
+// @ts-expect-error extraFields returns an object of fields
+app.register(apiLogging, { extraFields: () => 'tenant' })
+// @ts-expect-error a list of header names, not one string
+app.register(apiLogging, { logRequestHeaders: 'x-tenant' })
 app.register(apiLogging)
 app.register(apiLogging, { prefix: '/api' })
 
@@ -112,7 +118,9 @@ expectExact<Equal<typeof app.apiLogging.config.enableJsonLogging, boolean>>()
 app.apiLogging.config = loadConfig()
 
 expectType<number>(app.apiLogging.stats().json.dropped)
-expectExact<Equal<typeof app.apiLogging.stats extends () => infer R ? R : never, ApiLoggingStats>>()
+expectType<number>(app.apiLogging.stats().extraFieldsErrors)
+// The sinks' counters, and the request lines' own.
+expectExact<Equal<typeof app.apiLogging.stats extends () => infer R ? R : never, ApiLoggingStats & { readonly extraFieldsErrors: number }>>()
 expectExact<Equal<ReturnType<ApiLoggingDecorator['stats']>['json']['dropped'], number>>()
 expectType<SinkStats>(app.apiLogging.stats().console)
 // @ts-expect-error dropped is a number
