@@ -7,6 +7,7 @@ import { EXPOSE_HEADERS, withExposedHeader } from './cors-expose'
 import { watchProcessExit } from './exit'
 import { ApiLoggingInstance } from './instance'
 import { configError } from './errors'
+import { attachLogger, detachLogger, ensureLoggerFree, loggerLinkOf, ownOptions, warnOnFastifyRequestLogging } from './fastify-logger'
 import { WARNING } from './levels'
 import { addLevelAliases, type LevelAliases } from './logger/aliases'
 import { boundLogger, type ApiLogger } from './logger/app-logger'
@@ -17,7 +18,7 @@ import { addInstance, removeInstance, retireInstance } from './registry'
 import { RequestLines } from './request-lines'
 import { RequestState } from './request-state'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
-import { FASTIFY_REGISTER_KEYS, type ApiLoggingConfig } from './settings'
+import type { ApiLoggingConfig } from './settings'
 import type { ApiLoggingStats } from './sinks/output'
 
 /** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and these. */
@@ -82,15 +83,13 @@ const SETUP_SITE = new LogSite('apiLogging')
 type RequestWithState = FastifyRequest & { [kState]: RequestState | null }
 type ResponseWithState = ServerResponse & { [kState]?: RequestState }
 
-// The register options without the keys Fastify reads itself (`prefix`, `logLevel`, ...).
-function ownOptions (options: ApiLoggingOptions): LoadConfigOptions {
-  const own: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(options)) if (!FASTIFY_REGISTER_KEYS.has(key)) own[key] = value
-  return own
-}
-
-async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions): Promise<void> {
-  const config = resolveConfig(ownOptions(options), 'register')
+async function apiLogging (fastify: FastifyInstance, registerOptions: ApiLoggingOptions): Promise<void> {
+  // With Fastify({ loggerInstance: createApiLogger(options) }), those options are the base and the
+  // register options are added on top; either way the files are opened here, once.
+  const link = loggerLinkOf(fastify)
+  const options = link === null ? ownOptions(registerOptions) : { ...link.options, ...ownOptions(registerOptions) }
+  if (link !== null) ensureLoggerFree(link)
+  const config = resolveConfig(options, 'register')
   if (options.extraFields !== undefined && typeof options.extraFields !== 'function') {
     throw configError(`Invalid fastify-api-logging option extraFields: must be a function (request, reply) returning an object of fields, got ${typeof options.extraFields}`)
   }
@@ -107,6 +106,15 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
     await instance.output.close()
     throw err
   }
+  if (link === null) {
+    warnOnFastifyRequestLogging(fastify)
+    return
+  }
+  attachLogger(link, instance)
+  fastify.addHook('onClose', function detachFastifyLogger (_instance, done) {
+    detachLogger(link, instance)
+    done()
+  })
 }
 
 function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance, extraFields: ApiLoggingOptions['extraFields'] | null): void {
