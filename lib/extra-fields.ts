@@ -2,9 +2,6 @@ import { stringifyJson } from './format/escape'
 import { RECORD_KEYS, RawJson } from './record'
 import { errorType, type Redactor } from './redact'
 
-/** What `extraFields(request, reply)` may return: fields for the completion line, or nothing. */
-export type ExtraFields = Record<string, unknown> | null | undefined
-
 const MAX_ERROR = 512
 
 /** The outcome of one `extraFields` call: the fields to add, or why there are none. */

@@ -4,10 +4,10 @@ import fp from 'fastify-plugin'
 import { resolveConfig, type LoadConfigOptions } from './config'
 import { requestStorage } from './context'
 import { EXPOSE_HEADERS, withExposedHeader } from './cors-expose'
-import { watchProcessExit } from './exit'
-import { ApiLoggingInstance } from './instance'
 import { configError } from './errors'
+import { watchProcessExit } from './exit'
 import { attachLogger, detachLogger, ensureLoggerFree, loggerLinkOf, ownOptions, warnOnFastifyRequestLogging } from './fastify-logger'
+import { ApiLoggingInstance } from './instance'
 import { WARNING } from './levels'
 import { addLevelAliases, type LevelAliases } from './logger/aliases'
 import { boundLogger, type ApiLogger } from './logger/app-logger'
@@ -100,8 +100,10 @@ async function apiLogging (fastify: FastifyInstance, registerOptions: ApiLogging
   watchProcessExit()
   addInstance(instance)
   try {
+    if (link !== null) attachLogger(link, instance)
     wireHooks(fastify, instance, options.extraFields ?? null)
   } catch (err) {
+    if (link !== null) detachLogger(link, instance)
     removeInstance(instance)
     await instance.output.close()
     throw err
@@ -110,7 +112,6 @@ async function apiLogging (fastify: FastifyInstance, registerOptions: ApiLogging
     warnOnFastifyRequestLogging(fastify)
     return
   }
-  attachLogger(link, instance)
   fastify.addHook('onClose', function detachFastifyLogger (_instance, done) {
     detachLogger(link, instance)
     done()

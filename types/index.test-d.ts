@@ -20,6 +20,8 @@ import apiLogging, {
   logApiCall,
   wrapApiCall,
   apiCall,
+  createApiLogger,
+  WARN_FASTIFY_REQUEST_LOGGING,
   ApiLoggingError,
   ERR_INVALID_CONFIG,
   ERR_LOG_DIR,
@@ -164,9 +166,18 @@ expectExact<Equal<typeof syncResult, string>>()
 // @ts-expect-error logApiCall returns what fn returns
 expectType<number>(logApiCall('x', () => 'a'))
 
+// createApiLogger is a logger Fastify takes as loggerInstance; it takes the register options.
+const withOwnLogger = Fastify({ loggerInstance: createApiLogger({ logDir: 'logs', level: 'debug', extraFields: () => ({ tenant: 't' }) }) })
+withOwnLogger.log.warning('fastify.log has the aliases')
+expectType<ApiLogger>(createApiLogger())
+expectType<string>(WARN_FASTIFY_REQUEST_LOGGING)
+// @ts-expect-error a misspelt option
+createApiLogger({ logdir: 'logs' })
+
 // wrapApiCall keeps fn's parameters, return type and this.
 const wrappedAsync = wrapApiCall('create_video', async (engine: string, seconds: number) => ({ engine, seconds }))
 expectExact<Equal<typeof wrappedAsync, (this: unknown, engine: string, seconds: number) => Promise<{ engine: string, seconds: number }>>>()
+expectType<Promise<{ engine: string, seconds: number }>>(wrappedAsync('runway', 10))
 const wrappedSync = wrapApiCall('cost', (seconds: number): number => seconds * 2)
 expectExact<Equal<ReturnType<typeof wrappedSync>, number>>()
 expectExact<Equal<Parameters<typeof wrappedSync>, [seconds: number]>>()
