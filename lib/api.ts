@@ -16,12 +16,13 @@ export { getRequestId } from './context'
 export { getLogger } from './logger/app-logger'
 export type { ApiLogger, ApiLoggerOptions } from './logger/app-logger'
 export type { LevelAliases } from './logger/aliases'
-export { logApiCall } from './logger/api-call'
+export { logApiCall, wrapApiCall, apiCall } from './logger/api-call'
+export { createApiLogger } from './fastify-logger'
 export { startPrimaryWriter } from './cluster'
 export type { PrimaryWriter } from './cluster'
 export {
   ApiLoggingError, ERR_INVALID_CONFIG, ERR_INVALID_ROUTE_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED,
-  WARN_WRITE_RECOVERED, WARN_FILE_REOPENED
+  WARN_WRITE_RECOVERED, WARN_FILE_REOPENED, WARN_FASTIFY_REQUEST_LOGGING
 } from './errors'
 export type { SinkStats } from './sinks/output'
 export type { LevelName } from './levels'

@@ -78,6 +78,8 @@ export function resolveConfig (options: LoadConfigOptions, caller: 'load' | 'reg
   for (const key of SETTING_KEYS) config[key] = validated[ENV_NAMES[key]]
   config.excludePaths = Object.freeze(config.excludePaths as string[])
   config.redactKeys = Object.freeze(config.redactKeys as string[])
+  // Node keys request headers in lower case: names are compared that way, each once.
+  config.logRequestHeaders = Object.freeze([...new Set((config.logRequestHeaders as string[]).map((name) => name.toLowerCase()))])
   rejectSignalClash(config as ApiLoggingConfig, raw)
   return Object.freeze(config) as ApiLoggingConfig
 }
@@ -238,7 +240,9 @@ export function allowedValues (key: ApiLoggingConfigKey): string {
       return `an integer ${bounds.join(' and ')}`.trim()
     }
     case 'number': return `a number from ${String(schema.minimum)} to ${String(schema.maximum)}`
-    case 'array': return key === 'excludePaths' ? 'a comma-separated list of paths, each starting with /' : 'a comma-separated list of names'
+    case 'array':
+      if (key === 'excludePaths') return 'a comma-separated list of paths, each starting with /'
+      return key === 'logRequestHeaders' ? 'a comma-separated list of HTTP header names' : 'a comma-separated list of names'
     default:
       if (key === 'requestIdHeader') return 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)'
       if (key === 'workerId') return 'auto, none or a number'

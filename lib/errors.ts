@@ -32,6 +32,8 @@ export const ERR_LOG_FILE_LOCKED = 'FST_API_LOGGING_LOG_FILE_LOCKED'
 export const WARN_WRITE_FAILED = 'FST_API_LOGGING_WRITE_FAILED'
 /** The code of the process warning emitted once a failing sink writes again: the lines lost and for how long. */
 export const WARN_WRITE_RECOVERED = 'FST_API_LOGGING_WRITE_RECOVERED'
+/** The code of the process warning emitted once when Fastify's own logger also logs every request. */
+export const WARN_FASTIFY_REQUEST_LOGGING = 'FST_API_LOGGING_FASTIFY_REQUEST_LOGGING'
 /** The code of the process warning emitted when an active file or the log folder was deleted by someone else. */
 export const WARN_FILE_REOPENED = 'FST_API_LOGGING_FILE_REOPENED'
 
@@ -103,4 +105,12 @@ export const unknownSettingWarning = createWarning({
   code: WARN_UNKNOWN_SETTING,
   message: '%s is not a setting; did you mean %s?',
   unlimited: true
+})
+
+/** Once per process: Fastify's logger is on and writes its own request lines, next to the plugin's. */
+export const fastifyRequestLoggingWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_FASTIFY_REQUEST_LOGGING,
+  message: 'Fastify\'s own logger writes "incoming request" and "request completed" for every request, beside the plugin\'s request lines: ' +
+    'pass Fastify({ loggerInstance: createApiLogger() }) to put Fastify\'s lines in the plugin\'s files without them, or set disableRequestLogging: true'
 })

@@ -14,6 +14,9 @@ export const allowedValues = plugin.allowedValues
 export const getRequestId = plugin.getRequestId
 export const getLogger = plugin.getLogger
 export const logApiCall = plugin.logApiCall
+export const wrapApiCall = plugin.wrapApiCall
+export const apiCall = plugin.apiCall
+export const createApiLogger = plugin.createApiLogger
 export const startPrimaryWriter = plugin.startPrimaryWriter
 export const ApiLoggingError = plugin.ApiLoggingError
 export const ERR_INVALID_CONFIG = plugin.ERR_INVALID_CONFIG
@@ -25,6 +28,7 @@ export const WARN_UNKNOWN_SETTING = plugin.WARN_UNKNOWN_SETTING
 export const WARN_WRITE_FAILED = plugin.WARN_WRITE_FAILED
 export const WARN_WRITE_RECOVERED = plugin.WARN_WRITE_RECOVERED
 export const WARN_FILE_REOPENED = plugin.WARN_FILE_REOPENED
+export const WARN_FASTIFY_REQUEST_LOGGING = plugin.WARN_FASTIFY_REQUEST_LOGGING
 
 export type ApiLoggingOptions = plugin.ApiLoggingOptions
 export type ApiLoggingDecorator = plugin.ApiLoggingDecorator

@@ -3,9 +3,11 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import fp from 'fastify-plugin'
 import { resolveConfig, type LoadConfigOptions } from './config'
 import { requestStorage } from './context'
-import { watchProcessExit } from './exit'
-import { ApiLoggingInstance } from './instance'
+import { EXPOSE_HEADERS, withExposedHeader } from './cors-expose'
 import { configError } from './errors'
+import { watchProcessExit } from './exit'
+import { attachLogger, detachLogger, ensureLoggerFree, loggerLinkOf, ownOptions, warnOnFastifyRequestLogging } from './fastify-logger'
+import { ApiLoggingInstance } from './instance'
 import { ACCEPTED_LEVELS, ERROR, WARNING, normalizeLevel, type LevelInput, type LevelName } from './levels'
 import { addLevelAliases, type LevelAliases } from './logger/aliases'
 import { boundLogger, type ApiLogger } from './logger/app-logger'
@@ -15,16 +17,19 @@ import { PLUGIN_LOGGER } from './record'
 import { addInstance, removeInstance, retireInstance } from './registry'
 import { RequestState } from './request-state'
 import { routeLogging, type RouteLogging } from './route-logging'
+import type { ExtraFieldsHook } from './request-lines'
 import { parseRouteLogging, type RouteLoggingOptions } from './route-settings'
 import { HeldRequest, sampledIn } from './sampling'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
-import { FASTIFY_REGISTER_KEYS, type ApiLoggingConfig } from './settings'
+import type { ApiLoggingConfig } from './settings'
 import type { ApiLoggingStats as SinkTotals } from './sinks/output'
 
-/** What `fastify.apiLogging.stats()` returns: each sink's counters, and the requests sampling left out. */
+/** What `fastify.apiLogging.stats()` returns: each sink's counters, the requests sampling left out, and `extraFields` failures. */
 export interface ApiLoggingStats extends SinkTotals {
   /** Requests that LOG_SAMPLE_RATE (or a route's `sampleRate`) left out of the logs, whole. */
   sampledOut: number
+  /** Completion lines whose `extraFields` call threw or returned something else than an object. */
+  extraFieldsErrors: number
 }
 
 /** Register options: every setting of `ApiLoggingConfigSchema` in camelCase, plus `envFile` and these. */
@@ -40,6 +45,15 @@ export interface ApiLoggingOptions extends LoadConfigOptions {
    * @defaultValue Date.now
    */
   now?: () => number
+  /**
+   * Fields for each request's completion line, read when the response ends: a user id from
+   * `request.user`, a tenant. Redacted like every field; a key the line already has is written as
+   * `field_<key>`. It must return an object (or nothing) synchronously; when it throws or returns
+   * anything else the line is still written, with `extra_fields_error` instead, and counted in
+   * `stats().extraFieldsErrors`.
+   * @defaultValue none
+   */
+  extraFields?: (request: FastifyRequest, reply: FastifyReply) => Record<string, unknown> | null | undefined
 }
 
 /** `fastify.apiLogging`. */
@@ -48,7 +62,11 @@ export interface ApiLoggingDecorator {
   readonly config: ApiLoggingConfig
   /** Resolves once every line logged so far is written to its destination. */
   flush (): Promise<void>
-  /** Lines and bytes written and lines dropped, per sink; requests left out by sampling. */
+  /**
+   * Lines and bytes written and lines dropped, per sink; requests left out by sampling; and
+   * `extraFieldsErrors`, the completion lines whose `extraFields` call threw or returned
+   * something else than an object.
+   */
   stats (): ApiLoggingStats
   /**
    * Closes every log file and opens its path again, as after logrotate renamed them
@@ -93,15 +111,16 @@ const SETUP_SITE = new LogSite('apiLogging')
 type RequestWithState = FastifyRequest & { [kState]: RequestState | null }
 type ResponseWithState = ServerResponse & { [kState]?: RequestState }
 
-// The register options without the keys Fastify reads itself (`prefix`, `logLevel`, ...).
-function ownOptions (options: ApiLoggingOptions): LoadConfigOptions {
-  const own: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(options)) if (!FASTIFY_REGISTER_KEYS.has(key)) own[key] = value
-  return own
-}
-
-async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions): Promise<void> {
-  const config = resolveConfig(ownOptions(options), 'register')
+async function apiLogging (fastify: FastifyInstance, registerOptions: ApiLoggingOptions): Promise<void> {
+  // With Fastify({ loggerInstance: createApiLogger(options) }), those options are the base and the
+  // register options are added on top; either way the files are opened here, once.
+  const link = loggerLinkOf(fastify)
+  const options = link === null ? ownOptions(registerOptions) : { ...link.options, ...ownOptions(registerOptions) }
+  if (link !== null) ensureLoggerFree(link)
+  const config = resolveConfig(options, 'register')
+  if (options.extraFields !== undefined && typeof options.extraFields !== 'function') {
+    throw configError(`Invalid fastify-api-logging option extraFields: must be a function (request, reply) returning an object of fields, got ${typeof options.extraFields}`)
+  }
   const instance = await ApiLoggingInstance.open(config, {
     now: options.now ?? Date.now,
     redactKeysReplaceDefaults: options.redactKeysReplaceDefaults === true
@@ -109,12 +128,22 @@ async function apiLogging (fastify: FastifyInstance, options: ApiLoggingOptions)
   watchProcessExit()
   addInstance(instance)
   try {
-    wireHooks(fastify, instance)
+    if (link !== null) attachLogger(link, instance)
+    wireHooks(fastify, instance, options.extraFields ?? null)
   } catch (err) {
+    if (link !== null) detachLogger(link, instance)
     removeInstance(instance)
     await instance.output.close()
     throw err
   }
+  if (link === null) {
+    warnOnFastifyRequestLogging(fastify)
+    return
+  }
+  fastify.addHook('onClose', function detachFastifyLogger (_instance, done) {
+    detachLogger(link, instance)
+    done()
+  })
 }
 
 type RouteConfig = Record<string | symbol, unknown> & { [kRouteLogging]?: RouteLogging }
@@ -130,11 +159,13 @@ function levelOf (level: unknown): LevelName {
   return name
 }
 
-function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): void {
+function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance, extraFieldsOption: ApiLoggingOptions['extraFields'] | null): void {
   const { config, redactor, output } = instance
   const header = config.requestIdHeader.toLowerCase()
+  // One for every route's lines, so its failures are counted (and said) once per registration.
+  const extraFields: ExtraFieldsHook | null = extraFieldsOption == null ? null : { fn: extraFieldsOption as ExtraFieldsHook['fn'], errors: 0 }
   // The logging of every route without `config.apiLogging`.
-  const defaults = routeLogging(instance, null)
+  const defaults = routeLogging(instance, null, extraFields)
 
   if (fastify.initialConfig.requestIdHeader) {
     instance.emit({
@@ -154,7 +185,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
   fastify.decorate('apiLogging', Object.freeze({
     config,
     flush: () => output.flush(),
-    stats: (): ApiLoggingStats => ({ ...output.stats(), sampledOut: instance.sampledOut }),
+    stats: (): ApiLoggingStats => ({ ...output.stats(), sampledOut: instance.sampledOut, extraFieldsErrors: extraFields?.errors ?? 0 }),
     reopen: () => output.reopen(),
     getLogger: (name: string) => boundLogger(name, instance),
     setLevel: (level: LevelInput) => instance.setLevel(levelOf(level), 'setLevel()'),
@@ -163,7 +194,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
 
   function resolveRoute (value: unknown, route: string): RouteLogging {
     const overrides = parseRouteLogging(value, route)
-    return overrides === null ? defaults : routeLogging(instance, overrides)
+    return overrides === null ? defaults : routeLogging(instance, overrides, extraFields)
   }
 
   // Every route declared after the registration, in any child plugin: its `config.apiLogging`
@@ -258,6 +289,16 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     done(null, payload)
   }
 
+  // Browsers let front-end code read a cross-origin response's headers only when they are listed
+  // in Access-Control-Expose-Headers: list the request-id header, so an error report can quote
+  // it. Done in onSend, after every onRequest hook, because @fastify/cors (before or after this
+  // plugin) replaces the header rather than adding to it. Only requests that carry an Origin
+  // need it: same-origin scripts read every header.
+  function exposeRequestIdHeader (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload: unknown) => void): void {
+    if (request.headers.origin !== undefined) reply.header(EXPOSE_HEADERS, withExposedHeader(reply.getHeader(EXPOSE_HEADERS), config.requestIdHeader))
+    done(null, payload)
+  }
+
   // One 'close' listener on the raw response sees both ends of a request: after 'finish' when the
   // response was sent, alone when the client went away first. Fastify's onResponse and
   // onRequestAbort hooks would see the same, at about 3 µs more per request (measured in
@@ -287,6 +328,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance): voi
     fastify.addHook('preSerialization', captureSerializedBody)
     fastify.addHook('onSend', captureSentBody)
   }
+  fastify.addHook('onSend', exposeRequestIdHeader)
   fastify.addHook('onClose', closeApiLogging)
 }
 

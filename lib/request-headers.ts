@@ -3,9 +3,6 @@ import { headersForLog } from './bodies'
 import type { RawJson } from './record'
 import type { Redactor } from './redact'
 
-/** An HTTP header name (RFC 9110 token), as accepted in a list of headers to log. */
-export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/
-
 /**
  * A list of request header names to log, as the lookups need it: lower case (Node gives the
  * headers lower-cased), each once, in the order given.

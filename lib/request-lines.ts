@@ -1,12 +1,23 @@
 import { performance } from 'node:perf_hooks'
 import { bodyForLog, headersForLog } from './bodies'
+import { callExtraFields } from './extra-fields'
 import { ERROR, INFO, WARNING } from './levels'
 import { LogSite } from './origin'
 import { PLUGIN_LOGGER, type LogRecord, type Origin } from './record'
 import { capRecord } from './record-cap'
 import { errorType, type Redactor } from './redact'
 import { selectedHeaders } from './request-headers'
-import type { RequestState } from './request-state'
+import type { ReplyView, RequestState, RequestView } from './request-state'
+
+/**
+ * The `extraFields` register option, shared by the lines of every route of a registration, so
+ * its failures are counted, and said on a line of their own, once for the registration.
+ */
+export interface ExtraFieldsHook {
+  readonly fn: (request: RequestView, reply: ReplyView) => unknown
+  /** Completion lines whose call threw or returned something else than an object. */
+  errors: number
+}
 
 /** What decides the content of request lines; resolved once per registration. */
 export interface RequestLineSettings {
@@ -18,11 +29,13 @@ export interface RequestLineSettings {
   readonly logRequestBody: boolean
   readonly logResponseBody: boolean
   readonly logHeaders: boolean
-  /** Request headers for `request_headers` when LOG_HEADERS is off (lower case); null for none. */
+  /** Request headers for `request_headers` when LOG_HEADERS is off (lower case): the route's `headers`, else LOG_REQUEST_HEADERS; null for none. */
   readonly requestHeaders?: readonly string[] | null
   readonly bodyMaxBytes: number
   readonly maxRecordBytes: number
   readonly excludePaths: readonly string[]
+  /** The application's fields for the completion line (the `extraFields` register option). */
+  readonly extraFields?: ExtraFieldsHook | null
   /** The clock of record timestamps (epoch ms). */
   readonly now: () => number
   /** The clock of response times (ms, monotonic); `performance.now` unless a test gives one. */
@@ -64,6 +77,7 @@ const MAX_REJECTED_ID = 128
 const START_SITE = new LogSite('onRequestLogger')
 const COMPLETION_SITE = new LogSite('onResponseClosed')
 const SLOW_SITE = new LogSite('onResponseClosed')
+const EXTRA_FIELDS_SITE = new LogSite('extraFields')
 
 /** `path` without its query string. */
 export function pathname (url: string): string {
@@ -95,6 +109,7 @@ export class RequestLines {
   private readonly monotonic: () => number
   private readonly excluded: (path: string) => boolean
   private readonly requestHeaders: readonly string[] | null
+  private readonly extraFields: ExtraFieldsHook | null
 
   /** `emit` writes a record of the request `state`. */
   constructor (settings: RequestLineSettings, emit: (record: LogRecord, state: RequestState) => void) {
@@ -104,6 +119,7 @@ export class RequestLines {
     this.excluded = compileExclusions(settings.excludePaths)
     const names = settings.requestHeaders ?? null
     this.requestHeaders = settings.logHeaders || names === null || names.length === 0 ? null : names
+    this.extraFields = settings.extraFields ?? null
   }
 
   /** Whether any request line can be written at this level (false for SILENT, or every sink off). */
@@ -198,11 +214,27 @@ export class RequestLines {
       response_headers: settings.logHeaders ? headersForLog(reply.getHeaders(), settings.redactor) : undefined
     }
     if (state.failure !== null) this.addException(fields, state, state.failure, status)
+    if (this.extraFields !== null) this.addExtraFields(fields, state)
     const message = aborted
       ? `API Request Aborted: ${method} ${path} - ${status}`
       : `${status >= 400 ? 'API Error' : 'API Response'}: ${method} ${path} - ${status}`
     const capped = capRecord(message, fields, settings.maxRecordBytes)
     this.write(level, capped.message, COMPLETION_SITE.origin(), state, capped.fields)
+  }
+
+  private addExtraFields (fields: CompletionFields, state: RequestState): void {
+    const extraFields = this.extraFields as ExtraFieldsHook
+    const result = callExtraFields(() => extraFields.fn(state.request, state.reply), (key) => Object.hasOwn(fields, key), this.settings.redactor)
+    if (result === null) return
+    if (result.error === null) {
+      Object.assign(fields, result.fields)
+      return
+    }
+    fields.extra_fields_error = result.error
+    // The first failure is said on a line of its own; later ones are counted, and named on their line.
+    if (extraFields.errors++ === 0) {
+      this.write(WARNING, `${result.error}; the completion lines carry extra_fields_error instead of its fields`, EXTRA_FIELDS_SITE.origin(), state, null)
+    }
   }
 
   // The exception goes on the one completion line of its request; the stack only for 5xx, and

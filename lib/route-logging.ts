@@ -2,7 +2,7 @@ import type { ApiLoggingInstance } from './instance'
 import type { LogRecord } from './record'
 import type { Redactor } from './redact'
 import type { LogTarget } from './registry'
-import { RequestLines } from './request-lines'
+import { RequestLines, type ExtraFieldsHook } from './request-lines'
 import type { RouteOverrides } from './route-settings'
 
 /** How the requests of one route are logged; resolved once per route, read once per request. */
@@ -53,8 +53,11 @@ function emitForRequest (record: LogRecord, state: { readonly target: LogTarget 
   state.target.emit(record)
 }
 
-/** The logging of a route: the registration's settings with the route's overrides applied. */
-export function routeLogging (instance: ApiLoggingInstance, overrides: RouteOverrides | false | null, monotonic?: () => number): RouteLogging {
+/**
+ * The logging of a route: the registration's settings with the route's overrides applied.
+ * `extraFields`: the register option, one for every route.
+ */
+export function routeLogging (instance: ApiLoggingInstance, overrides: RouteOverrides | false | null, extraFields: ExtraFieldsHook | null = null, monotonic?: () => number): RouteLogging {
   const config = instance.config
   const own = overrides === false || overrides === null ? {} : overrides
   let target: LogTarget = instance
@@ -71,7 +74,9 @@ export function routeLogging (instance: ApiLoggingInstance, overrides: RouteOver
     logRequestBody: own.logRequestBody ?? config.logRequestBody,
     logResponseBody: own.logResponseBody ?? config.logResponseBody,
     logHeaders: config.logHeaders,
-    requestHeaders: own.headers ?? null,
+    // The route's own list, else LOG_REQUEST_HEADERS.
+    requestHeaders: own.headers ?? config.logRequestHeaders,
+    extraFields,
     bodyMaxBytes: config.bodyMaxBytes,
     maxRecordBytes: config.maxRecordBytes,
     excludePaths: config.excludePaths,

@@ -3,7 +3,8 @@ import { Value } from '@sinclair/typebox/value'
 import { oneEditApart } from './config'
 import { routeConfigError } from './errors'
 import { ACCEPTED_LEVELS, LEVEL_VALUES, normalizeLevel, type LevelInput } from './levels'
-import { HEADER_NAME, headerNames } from './request-headers'
+import { headerNames } from './request-headers'
+import { HEADER_NAME } from './settings'
 
 /** What a route may say in `config.apiLogging` (`false` turns its request lines off). */
 export interface RouteLoggingOptions {
@@ -31,7 +32,7 @@ const OPTIONS: Readonly<Record<keyof RouteLoggingOptions, { schema: TSchema, all
   level: { schema: Type.String(), allowed: `one of ${ACCEPTED_LEVELS}` },
   redactKeys: { schema: Type.Array(Type.String({ minLength: 1 })), allowed: 'an array of non-empty key names' },
   sampleRate: { schema: Type.Number({ minimum: 0, maximum: 1 }), allowed: 'a number from 0 to 1' },
-  headers: { schema: Type.Array(Type.String({ pattern: HEADER_NAME.source })), allowed: 'an array of header names' }
+  headers: { schema: Type.Array(Type.String({ pattern: HEADER_NAME })), allowed: 'an array of header names' }
 }
 const OPTION_NAMES = Object.keys(OPTIONS) as Array<keyof RouteLoggingOptions>
 

@@ -147,6 +147,13 @@ export interface ApiLoggingSettings {
    */
   logHeaders?: boolean
   /**
+   * Request headers added (redacted) to the completion line as request_headers, by name, any case; LOG_HEADERS=true adds all of them.
+   * Allowed: a comma-separated list of HTTP header names.
+   * Environment variable: `LOG_REQUEST_HEADERS`.
+   * @defaultValue []
+   */
+  logRequestHeaders?: readonly string[]
+  /**
    * A signal that makes the plugin reopen its files (logrotate's postrotate); that signal then no longer ends the process.
    * Allowed: one of off, SIGHUP, SIGUSR1, SIGUSR2.
    * Environment variable: `LOG_REOPEN_SIGNAL`.

@@ -1,6 +1,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { LEVEL_NAMES } from './levels'
 
+/** An HTTP header name (RFC 9110's token characters), as a JSON-schema pattern. */
+export const HEADER_NAME = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$'
+
 /**
  * Every setting of the plugin, one entry each: its environment variable (`env`), its default and
  * what it does. This is the only place a setting is defined: `ENV_NAMES`, the loader, the typed
@@ -40,7 +43,7 @@ export const ApiLoggingConfigSchema = Type.Object({
   }),
   requestIdHeader: Type.String({
     env: 'REQUEST_ID_HEADER',
-    pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$',
+    pattern: HEADER_NAME,
     default: 'x-request-id',
     description: 'Header read for an incoming request id and set on every response.'
   }),
@@ -73,6 +76,11 @@ export const ApiLoggingConfigSchema = Type.Object({
     description: 'A record longer than this has its largest fields shortened, so a shipper\'s line limit never drops it.'
   }),
   logHeaders: Type.Boolean({ env: 'LOG_HEADERS', default: false, description: 'Add the (redacted) request and response headers to the completion line.' }),
+  logRequestHeaders: Type.Array(Type.String({ pattern: HEADER_NAME }), {
+    env: 'LOG_REQUEST_HEADERS',
+    default: [],
+    description: 'Request headers added (redacted) to the completion line as request_headers, by name, any case; LOG_HEADERS=true adds all of them.'
+  }),
   reopenSignal: Type.Union(['off', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'].map((name) => Type.Literal(name)), {
     env: 'LOG_REOPEN_SIGNAL',
     default: 'off',
@@ -131,6 +139,7 @@ export const ENV_NAMES: Readonly<Record<ApiLoggingConfigKey, string>> = Object.f
 export const NON_SETTING_OPTIONS = Object.freeze({
   envFile: 'load',
   redactKeysReplaceDefaults: 'register',
+  extraFields: 'register',
   now: 'register'
 } as const satisfies Record<string, 'load' | 'register'>)
 

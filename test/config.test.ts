@@ -47,6 +47,7 @@ const EXPECTED_DEFAULTS: ApiLoggingConfig = {
   bodyMaxBytes: 8192,
   maxRecordBytes: 16384,
   logHeaders: false,
+  logRequestHeaders: [],
   reopenSignal: 'off',
   sampleRate: 1,
   levelSignal: false,
@@ -438,6 +439,7 @@ t.test('every environment variable parses', async (t) => {
       LOG_BODY_MAX_BYTES: '1024',
       LOG_MAX_RECORD_BYTES: '4096',
       LOG_HEADERS: 'yes',
+      LOG_REQUEST_HEADERS: 'X-Tenant, accept-language,x-tenant',
       LOG_REOPEN_SIGNAL: 'SIGUSR1',
       LOG_SAMPLE_RATE: '0.25',
       LOG_LEVEL_SIGNAL: 'yes',
@@ -445,7 +447,7 @@ t.test('every environment variable parses', async (t) => {
       LOG_CLUSTER_WRITER: 'primary'
     })
     const config = loadConfig({ envFile: false })
-    t.strictSame({ ...config, excludePaths: [...config.excludePaths], redactKeys: [...config.redactKeys] }, {
+    t.strictSame({ ...config, excludePaths: [...config.excludePaths], redactKeys: [...config.redactKeys], logRequestHeaders: [...config.logRequestHeaders] }, {
       level: 'CRITICAL',
       logDir: 'elsewhere',
       slowRequestThresholdMs: 0,
@@ -466,6 +468,7 @@ t.test('every environment variable parses', async (t) => {
       bodyMaxBytes: 1024,
       maxRecordBytes: 4096,
       logHeaders: true,
+      logRequestHeaders: ['x-tenant', 'accept-language'],
       reopenSignal: 'SIGUSR1',
       sampleRate: 0.25,
       levelSignal: true,
@@ -514,6 +517,7 @@ t.test('error messages', async (t) => {
     ['LOG_BODY_MAX_BYTES', '100', 'must be an integer >= 256'],
     ['LOG_MAX_RECORD_BYTES', '1024', 'must be an integer >= 2048'],
     ['LOG_HEADERS', 'all', 'must be a boolean: true, false, 1, 0, yes or no'],
+    ['LOG_REQUEST_HEADERS', 'x-tenant,bad header', 'must be a comma-separated list of HTTP header names'],
     ['LOG_REOPEN_SIGNAL', 'SIGTERM', 'must be one of off, SIGHUP, SIGUSR1, SIGUSR2'],
     ['LOG_SAMPLE_RATE', '1.5', 'must be a number from 0 to 1'],
     ['LOG_LEVEL_SIGNAL', 'usr2', 'must be a boolean: true, false, 1, 0, yes or no'],

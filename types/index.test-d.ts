@@ -18,6 +18,10 @@ import apiLogging, {
   getLogger,
   getRequestId,
   logApiCall,
+  wrapApiCall,
+  apiCall,
+  createApiLogger,
+  WARN_FASTIFY_REQUEST_LOGGING,
   ApiLoggingError,
   ERR_INVALID_CONFIG,
   ERR_INVALID_ROUTE_CONFIG,
@@ -67,6 +71,12 @@ app.register(apiLogging, { level: 'WARNING', envFile: false, now: () => 0, enabl
 app.register(apiLogging, { level: 'warn' })
 app.register(apiLogging, { level: 'fatal' })
 app.register(apiLogging, { envFile: '.env.local', logFileMaxBytes: 2048, requestIdHeader: 'x-correlation-id' })
+app.register(apiLogging, { logRequestHeaders: ['x-tenant'], extraFields: (request, reply) => ({ route: request.routeOptions.url, status: reply.statusCode }) })
+app.register(apiLogging, { extraFields: () => undefined })
+// @ts-expect-error extraFields returns an object of fields
+app.register(apiLogging, { extraFields: () => 'tenant' })
+// @ts-expect-error a list of header names, not one string
+app.register(apiLogging, { logRequestHeaders: 'x-tenant' })
 app.register(apiLogging)
 app.register(apiLogging, { prefix: '/api' })
 
@@ -112,6 +122,8 @@ expectExact<Equal<typeof app.apiLogging.config.enableJsonLogging, boolean>>()
 app.apiLogging.config = loadConfig()
 
 expectType<number>(app.apiLogging.stats().json.dropped)
+expectType<number>(app.apiLogging.stats().extraFieldsErrors)
+// The sinks' counters, and the request lines' own (sampling, extraFields).
 expectExact<Equal<typeof app.apiLogging.stats extends () => infer R ? R : never, ApiLoggingStats>>()
 expectExact<Equal<ReturnType<ApiLoggingDecorator['stats']>['json']['dropped'], number>>()
 expectType<SinkStats>(app.apiLogging.stats().console)
@@ -155,6 +167,50 @@ expectType<string>(syncResult)
 expectExact<Equal<typeof syncResult, string>>()
 // @ts-expect-error logApiCall returns what fn returns
 expectType<number>(logApiCall('x', () => 'a'))
+
+// createApiLogger is a logger Fastify takes as loggerInstance; it takes the register options.
+const withOwnLogger = Fastify({ loggerInstance: createApiLogger({ logDir: 'logs', level: 'debug', extraFields: () => ({ tenant: 't' }) }) })
+withOwnLogger.log.warning('fastify.log has the aliases')
+expectType<ApiLogger>(createApiLogger())
+expectType<string>(WARN_FASTIFY_REQUEST_LOGGING)
+// @ts-expect-error a misspelt option
+createApiLogger({ logdir: 'logs' })
+
+// wrapApiCall keeps fn's parameters, return type and this.
+const wrappedAsync = wrapApiCall('create_video', async (engine: string, seconds: number) => ({ engine, seconds }))
+expectExact<Equal<typeof wrappedAsync, (this: unknown, engine: string, seconds: number) => Promise<{ engine: string, seconds: number }>>>()
+expectType<Promise<{ engine: string, seconds: number }>>(wrappedAsync('runway', 10))
+const wrappedSync = wrapApiCall('cost', (seconds: number): number => seconds * 2)
+expectExact<Equal<ReturnType<typeof wrappedSync>, number>>()
+expectExact<Equal<Parameters<typeof wrappedSync>, [seconds: number]>>()
+// @ts-expect-error the wrapped function takes a number
+wrappedSync('10')
+// @ts-expect-error and exactly one argument
+wrappedSync(1, 2)
+// @ts-expect-error a name is required
+wrapApiCall(() => 1)
+const counter = { count: 1, bump: wrapApiCall('bump', function (this: { count: number }, by: number) { return this.count + by }) }
+expectType<number>(counter.bump(2))
+
+// @apiCall is a TypeScript 5 standard method decorator: the method's type is unchanged.
+class Videos {
+  prefix = 'v'
+  @apiCall('create_video')
+  async create (engine: string): Promise<{ id: string }> { return { id: this.prefix + engine } }
+
+  @apiCall('cost')
+  cost (seconds: number): number { return seconds * 2 }
+}
+const videos = new Videos()
+expectExact<Equal<ReturnType<Videos['create']>, Promise<{ id: string }>>>()
+expectType<number>(videos.cost(3))
+// @ts-expect-error the decorated method still takes a number
+videos.cost('3')
+class NotAMethod {
+  // @ts-expect-error @apiCall decorates methods, not fields
+  @apiCall('field') value = 1
+}
+expectType<number>(new NotAMethod().value)
 
 const id = getRequestId()
 expectType<string | undefined>(id)

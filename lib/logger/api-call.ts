@@ -20,12 +20,9 @@ function elapsedSince (started: number): number {
   return Math.round((performance.now() - started) * 100) / 100
 }
 
-/**
- * Runs `fn` (sync or async) and logs its start, its completion with `duration_ms`, or its
- * failure with the exception, under the current request id. Returns or rethrows what `fn` does.
- */
-export function logApiCall<T> (name: string, fn: () => T): T {
-  const origin = callerOrigin()
+// The one implementation behind logApiCall, wrapApiCall and @apiCall: `origin` is taken by the
+// caller, so each form names the application code that made the call.
+function runLogged<T> (name: string, origin: Origin, fn: () => T): T {
   const started = performance.now()
   emit(INFO, `API call started: ${name}`, { operation: name }, origin)
   const completed = (): void => {
@@ -59,4 +56,53 @@ export function logApiCall<T> (name: string, fn: () => T): T {
 
 function isPromiseLike (value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
+}
+
+// Checked when the call is defined, not on every call: a bad name is a programming error.
+function checkName (name: unknown, where: string): void {
+  if (typeof name !== 'string' || name === '') throw new TypeError(`${where}: the operation name must be a non-empty string, got ${typeof name === 'string' ? '""' : typeof name}`)
+}
+
+/**
+ * Runs `fn` (sync or async) and logs its start, its completion with `duration_ms`, or its
+ * failure with the exception, under the current request id. Returns or rethrows what `fn` does.
+ */
+export function logApiCall<T> (name: string, fn: () => T): T {
+  return runLogged(name, callerOrigin(), fn)
+}
+
+/**
+ * `fn` made into a function that logs every call as `logApiCall` does (start, completion with
+ * `duration_ms`, or failure), with `fn`'s parameters, return type (sync or async) and `this`.
+ */
+export function wrapApiCall<Args extends unknown[], Return, This = unknown> (name: string, fn: (this: This, ...args: Args) => Return): (this: This, ...args: Args) => Return {
+  checkName(name, 'wrapApiCall()')
+  if (typeof fn !== 'function') throw new TypeError(`wrapApiCall(): expected a function to wrap, got ${typeof fn}`)
+  return function loggedApiCall (this: This, ...args: Args): Return {
+    return runLogged(name, callerOrigin(), () => fn.apply(this, args))
+  }
+}
+
+/**
+ * A TypeScript 5 (standard, not `experimentalDecorators`) method decorator: every call of the
+ * method is logged as `logApiCall(name, ...)` logs it, with `this` kept, sync or async.
+ *
+ * ```ts
+ * class Videos {
+ *   @apiCall('create_video')
+ *   async create (task: Task): Promise<Video> { ... }
+ * }
+ * ```
+ */
+export function apiCall (name: string) {
+  checkName(name, '@apiCall()')
+  return function decorateApiCall<This, Args extends unknown[], Return> (
+    method: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>
+  ): (this: This, ...args: Args) => Return {
+    if (context?.kind !== 'method') throw new TypeError(`@apiCall('${name}') decorates class methods only, not a ${String(context?.kind ?? 'legacy (experimentalDecorators) member')}`)
+    return function loggedApiCall (this: This, ...args: Args): Return {
+      return runLogged(name, callerOrigin(), () => method.apply(this, args))
+    }
+  }
 }

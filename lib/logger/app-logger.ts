@@ -67,6 +67,15 @@ const kSerializers = Symbol('fastify-api-logging.serializers')
 const kMixin = Symbol('fastify-api-logging.mixin')
 const kMixinMerge = Symbol('fastify-api-logging.mixinMergeStrategy')
 const kExtras = Symbol('fastify-api-logging.extras')
+const kLink = Symbol('fastify-api-logging.link')
+
+/**
+ * The registration a `createApiLogger()` logger writes for: unknown (`null`) until the plugin is
+ * registered on the Fastify app the logger was given to.
+ */
+export interface TargetLink {
+  target: LogTarget | null
+}
 
 interface Internals {
   /** Bound to one instance (request.log children, `fastify.apiLogging.getLogger`). */
@@ -79,6 +88,8 @@ interface Internals {
   [kMixinMerge]?: CallExtras['mixinMergeStrategy']
   /** What `recordFromCall` needs from this logger, built once per logger. */
   [kExtras]?: CallExtras | null
+  /** Set on the loggers of `createApiLogger()`, Fastify's own logger, and their children. */
+  [kLink]?: TargetLink
 }
 
 type Internal = pino.Logger & Internals
@@ -101,7 +112,8 @@ function levelName (value: string | undefined, where: string): string | undefine
 
 function checkOptions (options: object, accepted: ReadonlySet<string>, where: string): void {
   for (const key of Object.keys(options)) {
-    if (accepted.has(key)) continue
+    // Fastify passes `{ logger: undefined, genReqId: undefined, ... }` to its logger's child().
+    if (accepted.has(key) || (options as Record<string, unknown>)[key] === undefined) continue
     const why = REFUSED[key]
     throw loggerOptionError(why !== undefined
       ? `${where}: pino's ${key} option is not supported here: ${why}`
@@ -139,8 +151,11 @@ function extrasOf (logger: Internal): CallExtras | null {
 // takes each call's arguments before pino serializes anything, and our sinks format them.
 function logMethod (this: pino.Logger, args: unknown[], _method: unknown, level: number): void {
   const self = internals(this)
+  const link = self[kLink]
+  if (link !== undefined && isFastifyRequestLine(args)) return
   const scope = requestStorage.getStore()
-  const bound = self[kTarget]
+  // A logger made by createApiLogger() follows the registration it was given to, once it is open.
+  const bound = self[kTarget] ?? link?.target ?? undefined
   const scoped = scope?.target
   // Inside a request, a logger bound to its registration follows the request's own view of it
   // (the route's level and redaction, the request's sampling).
@@ -152,6 +167,16 @@ function logMethod (this: pino.Logger, args: unknown[], _method: unknown, level:
   const ownScope = scope !== undefined && scope.target === target ? scope : undefined
   const requestId = self[kRequestId] ?? ownScope?.id ?? null
   target.emit(recordFromCall(target, level, self[kLoggerName] ?? REQUEST_LOGGER, requestId, extrasOf(self), args, callerOrigin(), ownScope))
+}
+
+// Fastify's own per-request lines, as its LogController writes them: the plugin's request lines
+// say the same with more context, so on a `createApiLogger()` logger they would be written twice.
+// Recognised by message and shape, which costs two comparisons, not a stack capture.
+function isFastifyRequestLine (args: unknown[]): boolean {
+  const message = args[1]
+  if (message !== 'incoming request' && message !== 'request completed' && message !== 'request errored') return false
+  const object = args[0] as Record<string, unknown> | null
+  return object !== null && typeof object === 'object' && (message === 'incoming request' ? 'req' in object : 'responseTime' in object)
 }
 
 const nowhere = { write (): void {} }
@@ -169,7 +194,16 @@ Object.defineProperty(root, 'child', {
     const pinoOptions: pino.ChildLoggerOptions | undefined = options == null
       ? undefined
       : { ...options, ...(options.level !== undefined ? { level: levelName(String(options.level), 'child()') } : {}) }
+    // Fastify binds each request's id as `reqId` on its per-request child: for Fastify's own
+    // logger, it becomes the lines' request_id rather than a field.
+    let requestId: string | undefined
+    if (this[kLink] !== undefined && typeof bindings?.reqId === 'string') {
+      const { reqId, ...rest } = bindings
+      requestId = reqId
+      bindings = rest
+    }
     const made = internals(pinoChild.call(this, bindings, pinoOptions))
+    if (requestId !== undefined) made[kRequestId] = requestId
     const serializers = options?.serializers !== undefined ? { ...(this[kSerializers] ?? {}), ...options.serializers } : (this[kSerializers] ?? null)
     made[kSerializers] = serializers
     const own = serializedBindings(bindings, serializers)
@@ -243,6 +277,21 @@ export function boundLogger (name: string, target: LogTarget): ApiLogger {
     byName.set(name, logger)
   }
   return logger
+}
+
+/**
+ * A logger for `Fastify({ loggerInstance })` (`createApiLogger`): named `name`, at `level`
+ * (pino's name), writing to `link.target` once the plugin sets it.
+ */
+export function linkedLogger (name: string, level: string, link: TargetLink): ApiLogger {
+  const logger = namedChild(name, { level })
+  logger[kLink] = link
+  return asApiLogger(logger)
+}
+
+/** The link of a `createApiLogger()` logger or of one of its children (Fastify's `fastify.log`). */
+export function linkOf (logger: unknown): TargetLink | undefined {
+  return logger !== null && typeof logger === 'object' ? (logger as Internals)[kLink] : undefined
 }
 
 /** The pino logger behind `request.log.child()`: bound to the request's instance and id. */
