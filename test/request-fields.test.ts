@@ -124,3 +124,32 @@ t.test('a throwing or wrong extraFields keeps the response and its line, says so
 t.test('extraFields that is not a function fails register', async (t) => {
   await t.rejects(buildApp(t, { extraFields: { user: 1 } as never }), { code: ERR_INVALID_CONFIG, message: /option extraFields: must be a function \(request, reply\).*got object/ })
 })
+
+t.test('with route options: a route\'s headers replace LOG_REQUEST_HEADERS, extraFields serves every route, its failures counted once for all', async (t) => {
+  let fail = false
+  const { app, logDir } = await buildApp(t, {
+    logRequestHeaders: ['x-tenant'],
+    extraFields: () => {
+      if (fail) throw new Error('no user')
+      return { plan: 'pro' }
+    }
+  })
+  app.get('/plain', async () => 'ok')
+  app.get('/own', { config: { apiLogging: { headers: ['x-region'], level: 'DEBUG' } } }, async () => 'ok')
+  const headers = { 'x-tenant': 'acme', 'x-region': 'eu' }
+  const plain = completion(await linesOf(app, logDir, (await app.inject({ url: '/plain', headers })).headers['x-request-id'] as string))
+  const own = completion(await linesOf(app, logDir, (await app.inject({ url: '/own', headers })).headers['x-request-id'] as string))
+  t.same(plain.request_headers, { 'x-tenant': 'acme' }, 'the global list')
+  t.same(own.request_headers, { 'x-region': 'eu' }, 'the route\'s list instead')
+  t.equal(plain.plan, 'pro')
+  t.equal(own.plan, 'pro', 'a route with options has the fields too')
+
+  fail = true
+  await app.inject({ url: '/plain' })
+  await app.inject({ url: '/own' })
+  await app.inject({ url: '/own' })
+  await app.apiLogging.flush()
+  t.equal(app.apiLogging.stats().extraFieldsErrors, 3, 'one count for the registration')
+  const warnings = readJsonLines(logDir).filter((line) => line.level === 'WARNING' && line.message.includes('extra_fields_error'))
+  t.equal(warnings.length, 1, 'the first failure said once, not once per route')
+})
