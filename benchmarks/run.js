@@ -59,6 +59,11 @@ process.on('exit', () => {
 })
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
 
+// stats() has a counter object per sink, beside plain counters of its own (sampledOut, ...).
+function droppedOf (stats) {
+  return ['console', 'file', 'json'].reduce((sum, sink) => sum + (stats[sink]?.dropped ?? 0), 0)
+}
+
 function parseNodes (list) {
   const paths = (list ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => path.resolve(entry))
   if (paths.length === 0) paths.push(process.execPath)
@@ -377,7 +382,7 @@ async function runOne (mode, route, round, node) {
     if (closed.stats !== null) {
       run.sinkStats = closed.stats
       run.sinkStatsBeforeClose = closed.statsBeforeClose
-      run.dropped = Object.values(closed.stats).reduce((sum, sink) => sum + sink.dropped, 0)
+      run.dropped = droppedOf(closed.stats)
     }
     return run
   } finally {
@@ -417,7 +422,7 @@ async function sigtermCheck (node) {
       serverResponses: closed.responses,
       serverCloseError: closed.error,
       serverExit: exit,
-      dropped: closed.stats ? Object.values(closed.stats).reduce((sum, sink) => sum + sink.dropped, 0) : null,
+      dropped: closed.stats ? droppedOf(closed.stats) : null,
       jsonLines: json.lines,
       jsonUnparsable: json.unparsable,
       lost: Math.max(0, client2xx - json.lines)
