@@ -45,7 +45,7 @@ async function runCluster (t: Test, env: Record<string, string>): Promise<{ logD
     LOG_DIR: logDir, ENABLE_CONSOLE_LOGGING: 'false', LOG_FILE_MAX_BYTES: String(MAX_BYTES), LOG_FILE_BACKUP_COUNT: '999', FIXTURE_WORKERS: '4', ...env
   }, { script: 'cluster-server.js' })
   const load = new Load(server.port, { connections: 16 })
-  await sleep(1500)
+  await load.runUntil(() => load.answers.length > 1200)
   await load.stop()
   const closeStart = performance.now()
   const report = await server.ask<ClusterReport>('close')

@@ -107,6 +107,17 @@ export class Load {
     })
   }
 
+  /**
+   * Keeps the load on for at least `minMs`, then until `enough()` holds (checked every 100 ms) or
+   * `maxMs` have passed: a test that needs so many answers or rotations gets them on a slow or
+   * busy machine too, instead of asserting what a fixed time gives on a quiet one.
+   */
+  async runUntil (enough: () => boolean, minMs = 1500, maxMs = 20_000): Promise<void> {
+    const started = performance.now()
+    await sleep(minMs)
+    while (!enough() && performance.now() - started < maxMs) await sleep(100)
+  }
+
   async stop (): Promise<void> {
     this.stopped = true
     await Promise.all(this.loops)
