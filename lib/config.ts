@@ -5,6 +5,7 @@ import type { TSchema } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { ACCEPTED_LEVELS, normalizeLevel } from './levels'
 import { configError, unknownSettingWarning } from './errors'
+import { headerNames } from './request-headers'
 import { ENV_NAMES, NON_SETTING_OPTIONS, SETTING_KEYS, settingSchema, type ApiLoggingConfig, type ApiLoggingConfigKey } from './settings'
 import type { ApiLoggingSettings } from './settings.generated'
 
@@ -78,8 +79,7 @@ export function resolveConfig (options: LoadConfigOptions, caller: 'load' | 'reg
   for (const key of SETTING_KEYS) config[key] = validated[ENV_NAMES[key]]
   config.excludePaths = Object.freeze(config.excludePaths as string[])
   config.redactKeys = Object.freeze(config.redactKeys as string[])
-  // Node keys request headers in lower case: names are compared that way, each once.
-  config.logRequestHeaders = Object.freeze([...new Set((config.logRequestHeaders as string[]).map((name) => name.toLowerCase()))])
+  config.logRequestHeaders = headerNames(config.logRequestHeaders as string[])
   rejectSignalClash(config as ApiLoggingConfig, raw)
   return Object.freeze(config) as ApiLoggingConfig
 }
@@ -221,6 +221,11 @@ function invalidConfig (err: unknown, raw: RawSetting[]): Error {
 
 function showValue (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value)
+  return showJson(value)
+}
+
+/** A value as JSON for an error message; `String()` of it when it has no JSON form. */
+export function showJson (value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value)
   } catch {

@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { oneEditApart } from './config'
+import { oneEditApart, showJson } from './config'
 import { routeConfigError } from './errors'
 import { ACCEPTED_LEVELS, LEVEL_VALUES, normalizeLevel, type LevelInput } from './levels'
 import { headerNames } from './request-headers'
@@ -49,14 +49,6 @@ export interface RouteOverrides {
   readonly headers?: readonly string[]
 }
 
-function show (value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
 /**
  * Checks a route's `config.apiLogging` and turns it into overrides; `null` for a route that
  * says nothing. Throws one error naming the route, every bad key and what it allows.
@@ -66,7 +58,7 @@ export function parseRouteLogging (value: unknown, route: string): RouteOverride
   if (value === false) return false
   const where = `route ${route}: config.apiLogging`
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw routeConfigError(`Invalid fastify-api-logging route option on ${where}=${show(value)}: it must be false or an object with any of ${OPTION_NAMES.join(', ')}`)
+    throw routeConfigError(`Invalid fastify-api-logging route option on ${where}=${showJson(value)}: it must be false or an object with any of ${OPTION_NAMES.join(', ')}`)
   }
   const given = value as Record<string, unknown>
   const problems: string[] = []
@@ -80,7 +72,7 @@ export function parseRouteLogging (value: unknown, route: string): RouteOverride
     const item = given[key]
     if (item === undefined) continue
     const valid = Value.Check(option.schema, item) && (key !== 'level' || normalizeLevel(item) !== undefined)
-    if (!valid) problems.push(`${key}=${show(item)} must be ${option.allowed}`)
+    if (!valid) problems.push(`${key}=${showJson(item)} must be ${option.allowed}`)
   }
   if (problems.length > 0) throw routeConfigError(`Invalid fastify-api-logging route option on ${where}:\n  ${problems.join('\n  ')}`)
   const options = given as RouteLoggingOptions

@@ -101,8 +101,7 @@ export function apiCall (name: string) {
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>
   ): (this: This, ...args: Args) => Return {
     if (context?.kind !== 'method') throw new TypeError(`@apiCall('${name}') decorates class methods only, not a ${String(context?.kind ?? 'legacy (experimentalDecorators) member')}`)
-    return function loggedApiCall (this: This, ...args: Args): Return {
-      return runLogged(name, callerOrigin(), () => method.apply(this, args))
-    }
+    // The decorated method is the wrapped function: `this` is the instance it is called on.
+    return wrapApiCall(name, method)
   }
 }
