@@ -22,7 +22,7 @@ const BIG_CHUNK = 'it\'s a "quoted" \\path\\ with\ttabs, é and 😀 / '
 // Four parts: the redactor cuts any one string at 16384 characters.
 const BIG = Array.from({ length: 4 }, () => BIG_CHUNK.repeat(Math.ceil(5000 / BIG_CHUNK.length)))
 const ENABLE = 'API_LOGGING_SHIPPING_TEST'
-const HOW_TO_RUN = `${ENABLE}=1 npm test (needs Debian's rsyslog, rsyslog-pgsql and postgresql 15: apt-get install rsyslog rsyslog-pgsql postgresql)`
+const HOW_TO_RUN = `${ENABLE}=1 npm test (needs Debian's rsyslog, rsyslog-relp, rsyslog-pgsql and postgresql 15: apt-get install rsyslog rsyslog-relp rsyslog-pgsql postgresql)`
 
 function skipReason (): string | false {
   if (process.env[ENABLE] !== '1') return `the rsyslog → PostgreSQL shipping test runs only when asked: ${HOW_TO_RUN}`

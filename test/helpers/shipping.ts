@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -13,9 +13,12 @@ export const RSYSLOGD = '/usr/sbin/rsyslogd'
 export const PG_BIN = '/usr/lib/postgresql/15/bin'
 export const SHIPPING_DOCS = resolve(__dirname, '..', '..', 'docs', 'shipping')
 
-/** The programs the pipeline needs that are not installed. */
+/** The programs and rsyslog modules the pipeline needs that are not installed. */
 export function missingPrograms (): string[] {
-  const wanted = [RSYSLOGD, join(PG_BIN, 'initdb'), join(PG_BIN, 'postgres'), join(PG_BIN, 'psql')]
+  // rsyslog's modules are in /usr/lib/<multiarch triplet>/rsyslog on Debian.
+  const moduleDir = existsSync('/usr/lib') ? readdirSync('/usr/lib').map((name) => join('/usr/lib', name, 'rsyslog')).find((dir) => existsSync(join(dir, 'imfile.so'))) : undefined
+  const modules = ['omrelp.so', 'imrelp.so', 'ompgsql.so', 'mmjsonparse.so'].map((name) => join(moduleDir ?? '/usr/lib/<arch>/rsyslog', name))
+  const wanted = [RSYSLOGD, join(PG_BIN, 'initdb'), join(PG_BIN, 'postgres'), join(PG_BIN, 'psql'), ...modules]
   return wanted.filter((path) => !existsSync(path))
 }
 
