@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import t, { type Test } from 'tap'
@@ -195,6 +195,15 @@ t.test('rsyslog → PostgreSQL: every line on disk is stored once and unchanged,
   const storedCanonical = tally(stored.map(canonical))
   const differ = [...diskCanonical].filter(([record, n]) => storedCanonical.get(record) !== n)
   t.same(differ.slice(0, 2).map(([record]) => record.slice(0, 400)), [], 'every stored jsonb equals its line on disk, parsed')
+  // The same comparison in PostgreSQL, where jsonb equality is exact (numbers as decimals): the
+  // lines on disk, loaded as jsonb, against the rows rsyslog stored.
+  const expectedCsv = join(dir, 'expected.csv')
+  writeFileSync(expectedCsv, files.flatMap((name) => readFileSync(join(logDir, name), 'utf8').split('\n').filter((line) => line !== ''))
+    .map((line) => `"${line.replace(/"/g, '""')}"\n`).join(''))
+  pg.query('logs', `CREATE TABLE expected (record jsonb NOT NULL);\n\\copy expected (record) FROM '${expectedCsv}' WITH (FORMAT csv)\n`)
+  t.same(pg.query('logs', `SELECT (SELECT count(*) FROM (SELECT record FROM expected EXCEPT ALL SELECT record FROM api_records) AS m),
+    (SELECT count(*) FROM (SELECT record FROM api_records EXCEPT ALL SELECT record FROM expected) AS e);`), [['0', '0']],
+  'in PostgreSQL: the lines on disk as jsonb EXCEPT ALL the stored records is empty, both ways')
   const completed = tally(stored.filter((record) => typeof record.status_code === 'number').map((record) => record.request_id))
   t.same(load.answers.filter((answer) => completed.get(answer.id) !== 1).slice(0, 3), [], `each of the ${load.answers.length} answered requests has its completion line stored once`)
 
