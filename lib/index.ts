@@ -28,6 +28,7 @@ declare namespace fastifyApiLogging {
   export type SinkStats = api.SinkStats
   export type PrimaryWriter = api.PrimaryWriter
   export type LevelName = api.LevelName
+  export type PropagationHeaders = api.PropagationHeaders
 }
 
 export = fastifyApiLogging

@@ -10,7 +10,7 @@ import { readJsonLines, tempDir } from './helpers/app'
 const PKG_DIR = resolve(__dirname, '..')
 const CHILD_TIMEOUT_MS = 60_000
 
-const NAMED_FUNCTIONS = ['loadConfig', 'getRequestId', 'getLogger', 'logApiCall', 'wrapApiCall', 'apiCall', 'allowedValues', 'ApiLoggingError', 'startPrimaryWriter', 'createApiLogger']
+const NAMED_FUNCTIONS = ['loadConfig', 'getRequestId', 'getPropagationHeaders', 'createPropagatingDispatcher', 'getLogger', 'logApiCall', 'wrapApiCall', 'apiCall', 'allowedValues', 'ApiLoggingError', 'startPrimaryWriter', 'createApiLogger']
 const NAMED_OBJECTS = ['ApiLoggingConfigSchema', 'ENV_NAMES']
 const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR', 'ERR_LOGGER_OPTION', 'ERR_LOG_FILE_LOCKED', 'WARN_UNKNOWN_SETTING', 'WARN_WRITE_FAILED', 'WARN_WRITE_RECOVERED', 'WARN_FILE_REOPENED', 'WARN_FASTIFY_REQUEST_LOGGING']
 
