@@ -49,3 +49,4 @@ export type SinkStats = plugin.SinkStats
 export type PrimaryWriter = plugin.PrimaryWriter
 export type LevelName = plugin.LevelName
 export type PropagationHeaders = plugin.PropagationHeaders
+export type ComposableDispatcher<Composed> = plugin.ComposableDispatcher<Composed>

@@ -29,6 +29,7 @@ declare namespace fastifyApiLogging {
   export type PrimaryWriter = api.PrimaryWriter
   export type LevelName = api.LevelName
   export type PropagationHeaders = api.PropagationHeaders
+  export type ComposableDispatcher<Composed> = api.ComposableDispatcher<Composed>
 }
 
 export = fastifyApiLogging

@@ -85,14 +85,22 @@ function globalDispatcher (): Dispatcher {
   return dispatcher
 }
 
+/** What `createPropagatingDispatcher` needs of a dispatcher: undici's `compose()`, whatever the undici version. */
+export interface ComposableDispatcher<Composed> {
+  compose (...interceptors: Array<(dispatch: any) => any>): Composed
+}
+
 /**
  * An undici dispatcher that adds `getPropagationHeaders()` to every call made inside a request
  * (headers the caller set are never replaced): `fetch(url, { dispatcher })` with Node's fetch, or
  * undici's `request(url, { dispatcher })`. It is `dispatcher.compose(interceptor)` of the
  * dispatcher given, else of the global one that fetch uses, so it composes with other undici
- * interceptors like any composed dispatcher. Outside a request it adds nothing.
+ * interceptors like any composed dispatcher. Outside a request it adds nothing. Given the npm
+ * `undici` package's Agent (any version with `compose`), it returns that version's dispatcher.
  */
-export function createPropagatingDispatcher (dispatcher?: Dispatcher): Dispatcher {
+export function createPropagatingDispatcher (): Dispatcher
+export function createPropagatingDispatcher<Composed> (dispatcher: ComposableDispatcher<Composed>): Composed
+export function createPropagatingDispatcher (dispatcher?: ComposableDispatcher<unknown>): unknown {
   const base = dispatcher ?? globalDispatcher()
   if (typeof base?.compose !== 'function') {
     throw new TypeError('createPropagatingDispatcher(dispatcher): the dispatcher must be an undici Dispatcher, which has compose()')

@@ -1,8 +1,8 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { context, propagation, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
@@ -28,7 +28,7 @@ function parentOf (span: ReadableSpan): string | undefined {
   return (span as ReadableSpan & { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId
 }
 
-async function otelApp (t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<{ app: ReturnType<typeof Fastify>, logDir: string }> {
+async function otelApp (t: Test): Promise<{ app: FastifyInstance, logDir: string }> {
   const logDir = tempDir(t)
   const app = Fastify()
   t.teardown(() => app.close())

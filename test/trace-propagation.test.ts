@@ -2,6 +2,8 @@ import t, { type Test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici'
+// The dispatcher types of Node's own fetch (undici-types, from @types/node): another undici version's.
+import type { Dispatcher as FetchDispatcher } from 'undici-types'
 import apiLogging, { createPropagatingDispatcher } from '../dist/index.js'
 import { readJsonLines, tempDir, type JsonRecord } from './helpers/app'
 
@@ -85,7 +87,7 @@ t.test('A calls B with fetch and the propagating dispatcher: one request id, one
 
 t.test('headers the caller set are kept; the dispatcher composes with other interceptors', async (t) => {
   const b = await serviceB(t)
-  const addOwn: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
+  const addOwn: FetchDispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
     dispatch({ ...options, headers: { ...(options.headers as Record<string, string>), 'x-own': 'from an interceptor' } }, handler)
   const composed = createPropagatingDispatcher().compose(addOwn)
   const a = await serviceA(t, async (path) => {
@@ -101,7 +103,8 @@ t.test('undici\'s own request() and Agent (also under Node\'s fetch): every form
   const agent = new Agent()
   t.teardown(() => agent.close())
   const overAgent = createPropagatingDispatcher(agent)
-  const overGlobal = createPropagatingDispatcher()
+  // Node's fetch dispatcher, typed by @types/node's undici-types; at run time undici's request() takes it too.
+  const overGlobal = createPropagatingDispatcher() as unknown as Dispatcher
   const a = await serviceA(t, async (path) => {
     const forms: Array<[Dispatcher, Dispatcher.RequestOptions['headers']]> = [
       [overAgent, undefined],
