@@ -307,11 +307,11 @@ getPropagationHeaders({})
 const forFetch = createPropagatingDispatcher()
 expectType<FetchDispatcher>(forFetch)
 expectType<FetchDispatcher.ComposedDispatcher>(forFetch.compose((dispatch) => dispatch))
-void fetch('http://127.0.0.1/', { dispatcher: forFetch } as RequestInit)
+fetch('http://127.0.0.1/', { dispatcher: forFetch } as RequestInit).catch(() => {})
 // Given the undici package's Agent: that undici's own dispatcher type, for its request().
 const forUndici = createPropagatingDispatcher(new Agent())
 expectType<UndiciDispatcher.ComposedDispatcher>(forUndici)
-void undiciRequest('http://127.0.0.1/', { dispatcher: forUndici })
+undiciRequest('http://127.0.0.1/', { dispatcher: forUndici }).catch(() => {})
 expectType<ComposableDispatcher<UndiciDispatcher.ComposedDispatcher>>(new Agent())
 // @ts-expect-error not a dispatcher
 createPropagatingDispatcher({})
