@@ -111,7 +111,8 @@ t.test('undici\'s own request() and Agent (also under Node\'s fetch): every form
       [overAgent, ['x-own', 'flat array']],
       [overAgent, { 'x-own': 'object' }],
       [overGlobal, { 'x-own': 'global dispatcher' }],
-      [overAgent, ['traceparent', INCOMING]]
+      [overAgent, ['traceparent', INCOMING]],
+      [overAgent, new Map([['x-own', 'iterable']])]
     ]
     const answers: Seen[] = []
     for (const [dispatcher, headers] of forms) {
@@ -125,15 +126,15 @@ t.test('undici\'s own request() and Agent (also under Node\'s fetch): every form
   const res = await fetch(a.url + '/a', { headers: { traceparent: INCOMING } })
   const answers = await res.json() as Seen[]
   const requestId = res.headers.get('x-request-id')
-  t.same(answers.map((seen) => seen.own), [null, 'flat array', 'object', 'global dispatcher', null, null])
-  const propagated = [...answers.slice(0, 4), answers[5]]
+  t.same(answers.map((seen) => seen.own), [null, 'flat array', 'object', 'global dispatcher', null, 'iterable', null])
+  const propagated = [...answers.slice(0, 4), ...answers.slice(5)]
   for (const seen of propagated) {
     t.equal(seen.requestId, requestId)
     t.equal(OUTGOING.exec(seen.traceparent ?? '')?.[1], TRACE_ID)
   }
   t.equal(answers[4].traceparent, INCOMING, 'a traceparent in a flat array is kept')
   const spans = new Set(propagated.map((seen) => seen.traceparent))
-  t.equal(spans.size, 5, 'each call a new span')
+  t.equal(spans.size, 6, 'each call a new span')
 })
 
 t.test('createPropagatingDispatcher refuses what is not a dispatcher', async (t) => {
