@@ -4,6 +4,16 @@ import { searchWindow, truncate, type Redactor } from './redact'
 
 /** Header values longer than this are cut in records: a 15 KB header costs a few hundred bytes. */
 export const MAX_HEADER_VALUE = 256
+/**
+ * The one request header never logged, whatever LOG_HEADERS, LOG_REQUEST_HEADERS or a route's
+ * `headers` say: W3C `tracestate` is opaque vendor data that any caller can fill with anything,
+ * and the trace it goes with is on every line already (`trace_id`, `span_id`, `trace_flags`).
+ */
+export const NEVER_LOGGED_HEADER = 'tracestate'
+
+/** Why a header list naming `tracestate` is refused, for the error that names the setting. */
+export const NEVER_LOGGED_REASON = 'tracestate is never logged (opaque vendor data that a caller can fill with anything; the trace is on every line as trace_id, span_id and trace_flags): remove it'
+
 // A JSON response body longer than this is summarized rather than parsed back.
 const MAX_PARSE = 1024 * 1024
 
@@ -70,7 +80,7 @@ export function headersForLog (headers: Record<string, unknown>, redactor: Redac
   const raw: Record<string, string> = {}
   for (const name of Object.keys(headers)) {
     const value = headers[name]
-    if (value === undefined) continue
+    if (value === undefined || (name.length === NEVER_LOGGED_HEADER.length && name.toLowerCase() === NEVER_LOGGED_HEADER)) continue
     const text = Array.isArray(value) ? value.join(', ') : String(value)
     raw[name] = searchWindow(text, MAX_HEADER_VALUE)
   }

@@ -5,6 +5,7 @@ import type { TSchema } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { ACCEPTED_LEVELS, normalizeLevel } from './levels'
 import { configError, unknownSettingWarning } from './errors'
+import { NEVER_LOGGED_HEADER, NEVER_LOGGED_REASON } from './bodies'
 import { headerNames } from './request-headers'
 import { ENV_NAMES, NON_SETTING_OPTIONS, SETTING_KEYS, settingSchema, type ApiLoggingConfig, type ApiLoggingConfigKey } from './settings'
 import type { ApiLoggingSettings } from './settings.generated'
@@ -80,6 +81,9 @@ export function resolveConfig (options: LoadConfigOptions, caller: 'load' | 'reg
   config.excludePaths = Object.freeze(config.excludePaths as string[])
   config.redactKeys = Object.freeze(config.redactKeys as string[])
   config.logRequestHeaders = headerNames(config.logRequestHeaders as string[])
+  if ((config.logRequestHeaders as readonly string[]).includes(NEVER_LOGGED_HEADER)) {
+    throw configError(`Invalid fastify-api-logging configuration:\n  ${ENV_NAMES.logRequestHeaders} lists ${NEVER_LOGGED_REASON}`)
+  }
   rejectSignalClash(config as ApiLoggingConfig, raw)
   return Object.freeze(config) as ApiLoggingConfig
 }

@@ -107,7 +107,9 @@ function onInstanceSignal (signal: NodeJS.Signals): void {
 function logUncaught (error: unknown, origin: string): void {
   const isError = error instanceof Error
   const raw = isError ? String(error.message) : String(error)
-  const requestId = requestStorage.getStore()?.id ?? null
+  const scope = requestStorage.getStore()
+  const requestId = scope?.id ?? null
+  const trace = scope?.trace ?? null
   const title = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception'
   for (const instance of openInstances()) {
     const redactor = instance.redactor
@@ -118,7 +120,7 @@ function logUncaught (error: unknown, origin: string): void {
       exception: redactor.redactString(isError ? String(error.stack ?? raw) : raw),
       origin
     }
-    instance.emit({ time: instance.now(), level: CRITICAL, logger: PLUGIN_LOGGER, message: `${title}: ${message}`, origin: UNCAUGHT_SITE.origin(), requestId, fields })
+    instance.emit({ time: instance.now(), level: CRITICAL, logger: PLUGIN_LOGGER, message: `${title}: ${message}`, origin: UNCAUGHT_SITE.origin(), requestId, trace, fields })
   }
 }
 

@@ -28,6 +28,8 @@ declare namespace fastifyApiLogging {
   export type SinkStats = api.SinkStats
   export type PrimaryWriter = api.PrimaryWriter
   export type LevelName = api.LevelName
+  export type PropagationHeaders = api.PropagationHeaders
+  export type ComposableDispatcher<Composed> = api.ComposableDispatcher<Composed>
 }
 
 export = fastifyApiLogging

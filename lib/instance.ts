@@ -89,6 +89,7 @@ export class ApiLoggingInstance implements OpenInstance {
       message: `Log level changed from ${old} to ${level} by ${changedBy}`,
       origin: LEVEL_SITE.origin(),
       requestId: null,
+      trace: null,
       fields: { old_level: old, new_level: level, changed_by: changedBy }
     })
   }

@@ -13,6 +13,7 @@ import { addLevelAliases, type LevelAliases } from './logger/aliases'
 import { boundLogger, type ApiLogger } from './logger/app-logger'
 import { RequestLogger } from './logger/request-logger'
 import { LogSite } from './origin'
+import { otelApi, otelTraceOf } from './otel'
 import { PLUGIN_LOGGER } from './record'
 import { addInstance, removeInstance, retireInstance } from './registry'
 import { RequestState } from './request-state'
@@ -22,6 +23,7 @@ import { parseRouteLogging, type RouteLoggingOptions } from './route-settings'
 import { HeldRequest, sampledIn } from './sampling'
 import { createRequestIdGenerator, ensureValidRequestId, rejectedRequestId } from './request-id'
 import type { ApiLoggingConfig } from './settings'
+import { traceFromHeader } from './trace-context'
 import type { ApiLoggingStats as SinkTotals } from './sinks/output'
 
 /** What `fastify.apiLogging.stats()` returns: each sink's counters, the requests sampling left out, and `extraFields` failures. */
@@ -175,11 +177,14 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance, extr
       message: 'Fastify\'s requestIdHeader option is set: incoming ids are still checked, but set REQUEST_ID_HEADER instead',
       origin: SETUP_SITE.origin(),
       requestId: null,
+      trace: null,
       fields: { fastify_request_id_header: String(fastify.initialConfig.requestIdHeader) }
     })
   }
 
   addLevelAliases(fastify.log)
+  // Looked up once, at startup: requests then cost no lookup whether it is installed or not.
+  otelApi()
   fastify.setGenReqId(createRequestIdGenerator(header, redactor))
   fastify.decorateRequest(kState, null)
   fastify.decorate('apiLogging', Object.freeze({
@@ -228,6 +233,7 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance, extr
         message: `${(err as Error).message}\n(the route was declared before fastify-api-logging was registered, so this was found at its first request; it is logged with the global settings)`,
         origin: LATE_ROUTE_SITE.origin(),
         requestId: null,
+        trace: null,
         fields: { error_code: (err as { code?: string }).code }
       })
     }
@@ -251,6 +257,10 @@ function wireHooks (fastify: FastifyInstance, instance: ApiLoggingInstance, extr
     // At a sample rate of 1 (the default) nothing is hashed and nothing held.
     const target = excluded || route.sampleRate >= 1 || sampledIn(id, route.sampleRate) ? route.target : new HeldRequest(route.target)
     const state = new RequestState(id, target, request, reply, lines.clock(), rejectedRequestId(request.raw), route)
+    // OpenTelemetry's span of the request, when there is one (its propagator already read the
+    // incoming traceparent); else the incoming traceparent, with a span of our own for the request.
+    state.trace = otelTraceOf(request) ?? traceFromHeader(request.headers.traceparent)
+    state.requestIdHeader = header
     state.endpoint = routeOptions.url ?? null
     state.excluded = excluded
     ;(request as RequestWithState)[kState] = state

@@ -1,3 +1,5 @@
+import type { TraceContext } from './trace-context'
+
 /** Where a line was logged from: the `module`, `function` and `line` fields of every record. */
 export interface Origin {
   readonly module: string
@@ -18,11 +20,13 @@ export interface LogRecord {
   readonly message: string
   readonly origin: Origin
   readonly requestId: string | null
+  /** The trace of the line's request (`trace_id`, `span_id`, `trace_flags`), one object per request; null without one. */
+  readonly trace: TraceContext | null
   readonly fields: Readonly<Record<string, unknown>> | null
 }
 
 /** Top-level keys of a JSON line; a context field of the same name is written as `field_<name>`. */
-export const RECORD_KEYS: ReadonlySet<string> = new Set(['timestamp', 'level', 'logger', 'message', 'module', 'function', 'line', 'request_id'])
+export const RECORD_KEYS: ReadonlySet<string> = new Set(['timestamp', 'level', 'logger', 'message', 'module', 'function', 'line', 'request_id', 'trace_id', 'span_id', 'trace_flags'])
 
 /** The logger name of the plugin's own request lines. */
 export const PLUGIN_LOGGER = 'api'

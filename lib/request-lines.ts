@@ -54,6 +54,7 @@ interface CompletionFields {
   slow_request: boolean
   client_ip: string
   user_agent: string | null
+  parent_span_id: string | undefined
   error_class: string | undefined
   aborted: true | undefined
   exception_type: string | undefined
@@ -152,6 +153,7 @@ export class RequestLines {
       client_ip: request.ip,
       user_agent: this.userAgentOf(state)
     }
+    if (state.trace?.parentSpanId != null) fields.parent_span_id = state.trace.parentSpanId
     if (state.rejectedId !== undefined) fields.rejected_request_id = this.rejectedIdOf(state.rejectedId)
     this.write(INFO, `API Request: ${request.method} ${fields.path as string}`, START_SITE.origin(), state, fields)
     state.startLogged = true
@@ -198,6 +200,7 @@ export class RequestLines {
       slow_request: slow,
       client_ip: request.ip,
       user_agent: this.userAgentOf(state),
+      parent_span_id: state.trace?.parentSpanId ?? undefined,
       error_class: status >= 500 ? 'server_error' : status >= 400 ? 'client_error' : undefined,
       aborted: aborted ? true : undefined,
       exception_type: undefined,
@@ -269,6 +272,6 @@ export class RequestLines {
 
   private write (level: number, message: string, origin: Origin, state: RequestState, fields: Record<string, unknown> | null): void {
     if (level < this.settings.minLevel) return
-    this.emit({ time: this.settings.now(), level, logger: PLUGIN_LOGGER, message, origin, requestId: state.id, fields }, state)
+    this.emit({ time: this.settings.now(), level, logger: PLUGIN_LOGGER, message, origin, requestId: state.id, trace: state.trace, fields }, state)
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { RequestScope } from './context'
 import type { LogTarget } from './registry'
 import type { RouteLogging } from './route-logging'
+import type { TraceContext } from './trace-context'
 
 /** What the request lines read from a request; a Fastify request has all of it. */
 export interface RequestView {
@@ -36,6 +37,10 @@ export class RequestState implements RequestScope {
   readonly rejectedId: string | undefined
   /** How the request's route is logged (null: only in tests of the request lines alone). */
   readonly route: RouteLogging | null
+  /** The trace of the request, found once on arrival (plugin.ts); null without one. */
+  trace: TraceContext | null = null
+  /** The request-id header name (lower case). */
+  requestIdHeader = 'x-request-id'
   /** The route pattern (`routeOptions.url`), read once on arrival; null when no route matched. */
   endpoint: string | null = null
   excluded = false

@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value'
 import { oneEditApart, showJson } from './config'
 import { routeConfigError } from './errors'
 import { ACCEPTED_LEVELS, LEVEL_VALUES, normalizeLevel, type LevelInput } from './levels'
+import { NEVER_LOGGED_HEADER, NEVER_LOGGED_REASON } from './bodies'
 import { headerNames } from './request-headers'
 import { HEADER_NAME } from './settings'
 
@@ -73,6 +74,7 @@ export function parseRouteLogging (value: unknown, route: string): RouteOverride
     if (item === undefined) continue
     const valid = Value.Check(option.schema, item) && (key !== 'level' || normalizeLevel(item) !== undefined)
     if (!valid) problems.push(`${key}=${showJson(item)} must be ${option.allowed}`)
+    else if (key === 'headers' && (item as string[]).some((name) => name.toLowerCase() === NEVER_LOGGED_HEADER)) problems.push(`headers lists ${NEVER_LOGGED_REASON}`)
   }
   if (problems.length > 0) throw routeConfigError(`Invalid fastify-api-logging route option on ${where}:\n  ${problems.join('\n  ')}`)
   const options = given as RouteLoggingOptions

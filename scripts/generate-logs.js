@@ -114,18 +114,18 @@ function * requestRecords ({ seed = 1, start, spanMs, requests, slowThresholdMs 
     const status = roll < route.server ? (rng() < 0.8 ? 500 : 503) : roll < route.server + route.client ? (route.endpoint === null || !invalid || rng() < 0.4 ? 404 : 400) : (route.method === 'POST' ? 201 : 200)
     const ms = Math.max(0.05, round2(route.median * Math.exp(route.sigma * normal(rng)) * (status >= 500 ? 3 : 1)))
     const body = route.body ? { engine: ENGINES[Math.floor(rng() * ENGINES.length)], duration: 15 * (1 + Math.floor(rng() * 8)), prompt: PROMPTS[Math.floor(rng() * PROMPTS.length)], aspect_ratio: '16:9', callback_url: 'https://dashboard.example.com/hooks/render' } : undefined
-    yield { record: { time, level: 30, logger: 'api', message: `API Request: ${route.method} ${path}`, origin: PLUGIN, requestId: id, fields: { method: route.method, path, client_ip: ip, user_agent: agent } } }
+    yield { record: { time, level: 30, logger: 'api', message: `API Request: ${route.method} ${path}`, origin: PLUGIN, requestId: id, trace: null, fields: { method: route.method, path, client_ip: ip, user_agent: agent } } }
     const end = time + Math.max(1, Math.round(ms))
     if (route.endpoint !== null && rng() < 0.15) {
-      yield { record: { time: time + 1, level: 30, logger: 'db', message: 'query done', origin: DB, requestId: id, fields: { table: route.endpoint.split('/')[2], rows: Math.floor(rng() * 40), duration_ms: round2(ms * 0.3) } } }
+      yield { record: { time: time + 1, level: 30, logger: 'db', message: 'query done', origin: DB, requestId: id, trace: null, fields: { table: route.endpoint.split('/')[2], rows: Math.floor(rng() * 40), duration_ms: round2(ms * 0.3) } } }
     }
     if (route.endpoint === '/api/video/generate' && status < 400) {
-      yield { record: { time: time + 1, level: 30, logger: 'api_call', message: 'API call started: create_video', origin: CALL, requestId: id, fields: { operation: 'create_video' } } }
-      yield { record: { time: end - 1, level: 30, logger: 'api_call', message: `API call completed: create_video (${round2(ms * 0.8)}ms)`, origin: CALL, requestId: id, fields: { operation: 'create_video', duration_ms: round2(ms * 0.8) } } }
+      yield { record: { time: time + 1, level: 30, logger: 'api_call', message: 'API call started: create_video', origin: CALL, requestId: id, trace: null, fields: { operation: 'create_video' } } }
+      yield { record: { time: end - 1, level: 30, logger: 'api_call', message: `API call completed: create_video (${round2(ms * 0.8)}ms)`, origin: CALL, requestId: id, trace: null, fields: { operation: 'create_video', duration_ms: round2(ms * 0.8) } } }
     }
     const slow = slowThresholdMs > 0 && ms > slowThresholdMs
     if (slow) {
-      yield { record: { time: end, level: 40, logger: 'api', message: `Slow API Request: ${route.method} ${path} - ${Math.round(ms)}ms`, origin: PLUGIN_SLOW, requestId: id, fields: { method: route.method, path, response_time_ms: ms, slow_threshold_ms: slowThresholdMs } } }
+      yield { record: { time: end, level: 40, logger: 'api', message: `Slow API Request: ${route.method} ${path} - ${Math.round(ms)}ms`, origin: PLUGIN_SLOW, requestId: id, trace: null, fields: { method: route.method, path, response_time_ms: ms, slow_threshold_ms: slowThresholdMs } } }
     }
     const fields = { method: route.method, path, endpoint: route.endpoint, status_code: status, response_time_ms: ms, content_length: status === 404 ? 73 : 40 + Math.floor(rng() * 2000), slow_request: slow, client_ip: ip, user_agent: agent }
     if (status >= 400) fields.error_class = status >= 500 ? 'server_error' : 'client_error'
@@ -141,11 +141,11 @@ function * requestRecords ({ seed = 1, start, spanMs, requests, slowThresholdMs 
     if (body !== undefined) fields.request_body = body
     const label = status >= 400 ? 'API Error' : 'API Response'
     yield {
-      record: { time: end, level: status >= 500 ? 50 : status >= 400 ? 40 : 30, logger: 'api', message: `${label}: ${route.method} ${path} - ${status}`, origin: PLUGIN_DONE, requestId: id, fields },
+      record: { time: end, level: status >= 500 ? 50 : status >= 400 ? 40 : 30, logger: 'api', message: `${label}: ${route.method} ${path} - ${status}`, origin: PLUGIN_DONE, requestId: id, trace: null, fields },
       request: { id, method: route.method, endpoint: route.endpoint, path, status, ms, slow, time: end }
     }
     if (rng() < 0.002) {
-      yield { record: { time: end, level: rng() < 0.5 ? 50 : 40, logger: 'jobs', message: 'trend refresh failed', origin: JOB, requestId: null, fields: { job: 'refresh-trends', attempt: 1 + Math.floor(rng() * 3), exception_type: 'Error', exception_message: 'connect ECONNREFUSED 10.0.0.5:5432' } } }
+      yield { record: { time: end, level: rng() < 0.5 ? 50 : 40, logger: 'jobs', message: 'trend refresh failed', origin: JOB, requestId: null, trace: null, fields: { job: 'refresh-trends', attempt: 1 + Math.floor(rng() * 3), exception_type: 'Error', exception_message: 'connect ECONNREFUSED 10.0.0.5:5432' } } }
     }
   }
 }

@@ -10,7 +10,7 @@ import { readJsonLines, tempDir } from './helpers/app'
 const PKG_DIR = resolve(__dirname, '..')
 const CHILD_TIMEOUT_MS = 60_000
 
-const NAMED_FUNCTIONS = ['loadConfig', 'getRequestId', 'getLogger', 'logApiCall', 'wrapApiCall', 'apiCall', 'allowedValues', 'ApiLoggingError', 'startPrimaryWriter', 'createApiLogger']
+const NAMED_FUNCTIONS = ['loadConfig', 'getRequestId', 'getPropagationHeaders', 'createPropagatingDispatcher', 'getLogger', 'logApiCall', 'wrapApiCall', 'apiCall', 'allowedValues', 'ApiLoggingError', 'startPrimaryWriter', 'createApiLogger']
 const NAMED_OBJECTS = ['ApiLoggingConfigSchema', 'ENV_NAMES']
 const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR', 'ERR_LOGGER_OPTION', 'ERR_LOG_FILE_LOCKED', 'WARN_UNKNOWN_SETTING', 'WARN_WRITE_FAILED', 'WARN_WRITE_RECOVERED', 'WARN_FILE_REOPENED', 'WARN_FASTIFY_REQUEST_LOGGING']
 
@@ -135,7 +135,7 @@ t.test('ESM: import from dist/index.mjs by file URL', async (t) => {
   const mjsUrl = pathToFileURL(join(PKG_DIR, 'dist', 'index.mjs')).href
   const cjsPath = join(PKG_DIR, 'dist', 'index.js')
   writeFileSync(script, `import { createRequire } from 'node:module'
-import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED, WARN_FASTIFY_REQUEST_LOGGING, allowedValues, startPrimaryWriter, createApiLogger, wrapApiCall, apiCall } from ${JSON.stringify(mjsUrl)}
+import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED, WARN_FASTIFY_REQUEST_LOGGING, allowedValues, startPrimaryWriter, createApiLogger, wrapApiCall, apiCall, getPropagationHeaders, createPropagatingDispatcher } from ${JSON.stringify(mjsUrl)}
 import * as ns from ${JSON.stringify(mjsUrl)}
 const require = createRequire(import.meta.url)
 const Fastify = createRequire(${JSON.stringify(join(PKG_DIR, 'package.json'))})('fastify')
@@ -151,6 +151,7 @@ const report = {
     loadConfig: typeof loadConfig, getLogger: typeof getLogger, getRequestId: typeof getRequestId,
     logApiCall: typeof logApiCall, allowedValues: typeof allowedValues, ApiLoggingError: typeof ApiLoggingError,
     startPrimaryWriter: typeof startPrimaryWriter, createApiLogger: typeof createApiLogger, wrapApiCall: typeof wrapApiCall, apiCall: typeof apiCall,
+    getPropagationHeaders: typeof getPropagationHeaders, createPropagatingDispatcher: typeof createPropagatingDispatcher,
     ApiLoggingConfigSchema: typeof ApiLoggingConfigSchema, ENV_NAMES: typeof ENV_NAMES,
     ERR_INVALID_CONFIG: typeof ERR_INVALID_CONFIG, ERR_LOG_DIR: typeof ERR_LOG_DIR,
     ERR_LOGGER_OPTION: typeof ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED: typeof ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING: typeof WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED: typeof WARN_WRITE_FAILED,

@@ -35,8 +35,14 @@ import apiLogging, {
   type ApiLoggingSettings,
   type ApiLoggingStats,
   type LevelName,
-  type SinkStats
+  type SinkStats,
+  getPropagationHeaders,
+  createPropagatingDispatcher,
+  type PropagationHeaders,
+  type ComposableDispatcher
 } from '../dist/index.js'
+import { Agent, request as undiciRequest, type Dispatcher as UndiciDispatcher } from 'undici'
+import type { Dispatcher as FetchDispatcher } from 'undici-types'
 import { NON_SETTING_OPTIONS } from '../dist/settings.js'
 
 /** Passes when `value` is assignable to `T`. */
@@ -289,3 +295,25 @@ app.apiLogging.setLevel('warn')
 app.apiLogging.setLevel('verbose')
 expectType<LevelName>(app.apiLogging.getLevel())
 expectType<number>(app.apiLogging.stats().sampledOut)
+
+// Trace context and propagation.
+const propagated = getPropagationHeaders()
+expectType<PropagationHeaders>(propagated)
+expectType<string | undefined>(propagated.traceparent)
+expectType<Record<string, string>>(propagated)
+// @ts-expect-error takes no argument
+getPropagationHeaders({})
+// Without an argument: Node's own fetch dispatcher (the type @types/node gives fetch's `dispatcher`).
+const forFetch = createPropagatingDispatcher()
+expectType<FetchDispatcher>(forFetch)
+expectType<FetchDispatcher.ComposedDispatcher>(forFetch.compose((dispatch) => dispatch))
+fetch('http://127.0.0.1/', { dispatcher: forFetch } as RequestInit).catch(() => {})
+// Given the undici package's Agent: that undici's own dispatcher type, for its request().
+const forUndici = createPropagatingDispatcher(new Agent())
+expectType<UndiciDispatcher.ComposedDispatcher>(forUndici)
+undiciRequest('http://127.0.0.1/', { dispatcher: forUndici }).catch(() => {})
+expectType<ComposableDispatcher<UndiciDispatcher.ComposedDispatcher>>(new Agent())
+// @ts-expect-error not a dispatcher
+createPropagatingDispatcher({})
+// @ts-expect-error not a dispatcher
+createPropagatingDispatcher('http://127.0.0.1')

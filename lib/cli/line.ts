@@ -48,6 +48,12 @@ const API_MESSAGE = Buffer.from('api","message":"')
 const COMPLETION_MESSAGES = ['API Response: ', 'API Error: ', 'API Request Aborted: ']
 const COMPLETION_PREFIXES = COMPLETION_MESSAGES.map((message) => Buffer.from(message))
 const REQUEST_ID_KEY = Buffer.from(',"request_id":')
+// The trace fields that may follow the request id, each of a fixed length (docs/formats.md).
+const TRACE_PARTS: ReadonlyArray<readonly [Buffer, number]> = [
+  [Buffer.from(',"trace_id":"'), 32],
+  [Buffer.from('","span_id":"'), 16],
+  [Buffer.from('","trace_flags":"'), 2]
+]
 // What follows the message of every completion line the plugin writes, up to the line number.
 const PLUGIN_ORIGIN = Buffer.from('","module":"plugin","function":"onResponseClosed","line":')
 const METHOD_KEY = Buffer.from(',"method":"')
@@ -104,6 +110,26 @@ function stringEnd (buf: Buffer, at: number, end: number): number {
     }
   }
   return end
+}
+
+function isHexRun (buf: Buffer, at: number, length: number): boolean {
+  for (let i = at; i < at + length; i++) {
+    const c = buf[i]
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false
+  }
+  return true
+}
+
+// Past the trace fields after the request id: `at` itself when there are none, -1 when they are
+// not in the plugin's layout (then JSON.parse reads the line).
+function traceEnd (buf: Buffer, at: number, end: number): number {
+  if (!bytesAt(buf, at, end, TRACE_PARTS[0][0])) return at
+  let i = at
+  for (const [key, length] of TRACE_PARTS) {
+    if (!bytesAt(buf, i, end, key) || i + key.length + length >= end || !isHexRun(buf, i + key.length, length)) return -1
+    i += key.length + length
+  }
+  return buf[i] === QUOTE ? i + 1 : -1
 }
 
 // A JSON string's content (between its quotes), escapes decoded.
@@ -270,11 +296,11 @@ export class LineView {
     c.idAt = -1
     if (buf[at] === QUOTE) {
       const close = stringEnd(buf, at + 1, end)
-      if (!bytesAt(buf, close + 1, end, METHOD_KEY)) return false
       c.idAt = at + 1
       c.idEnd = close
       c.idEscaped = escaped
-      at = close + 1
+      at = traceEnd(buf, close + 1, end)
+      if (at === -1 || !bytesAt(buf, at, end, METHOD_KEY)) return false
     } else if (bytesAt(buf, at, end, NULL)) {
       at += NULL.length
     } else {

@@ -1,6 +1,18 @@
 import { formatTextLine } from '../format/text'
 import { RECORD_KEYS, type LogRecord } from '../record'
 import { levelNumber } from './line'
+import { TraceContext } from '../trace-context'
+
+const TRACE_ID = /^[0-9a-f]{32}$/
+const SPAN_ID = /^[0-9a-f]{16}$/
+const FLAGS = /^[0-9a-f]{2}$/
+
+// A line's trace fields, when they are the plugin's (its text layout writes them after request_id).
+function traceOf (object: Record<string, unknown>): TraceContext | null {
+  const { trace_id: traceId, span_id: spanId, trace_flags: flags } = object
+  if (typeof traceId !== 'string' || typeof spanId !== 'string' || !TRACE_ID.test(traceId) || !SPAN_ID.test(spanId)) return null
+  return new TraceContext(traceId, spanId, typeof flags === 'string' && FLAGS.test(flags) ? flags : '00', null)
+}
 
 /**
  * A parsed JSON line back as the record it was written from, so `trace` and `tail` print it with
@@ -25,6 +37,7 @@ export function toLogRecord (object: Record<string, unknown>): LogRecord {
       line: typeof object.line === 'number' ? object.line : 0
     },
     requestId: typeof object.request_id === 'string' ? object.request_id : null,
+    trace: traceOf(object),
     fields
   }
 }

@@ -56,6 +56,8 @@ export function formatJsonLine (record: LogRecord): string {
     ',"message":' + jsonString(record.message) +
     originPart(record.origin) +
     ',"request_id":' + (record.requestId === null ? 'null' : jsonValue(record.requestId))
+  // Top-level, right after the request id, as OpenTelemetry's log formats place them; absent without a trace.
+  if (record.trace !== null) line += record.trace.json
   const fields = record.fields
   if (fields !== null) {
     for (const key in fields) {

@@ -46,6 +46,7 @@ export function formatTextLine (record: LogRecord, color = false): string {
   let line = '[' + localTimestamp(record.time) + '] ' + (color ? COLORS[label] + label + RESET : label) + ' [' +
     escapeText(record.logger) + ':' + record.origin.line + '] ' + escapeText(record.message)
   if (record.requestId !== null) line += ' request_id=' + formatValue(record.requestId)
+  if (record.trace !== null) line += record.trace.text
   const fields = record.fields
   if (fields !== null) {
     for (const key in fields) {

@@ -13,7 +13,7 @@ function emit (level: number, message: string, fields: Record<string, unknown>, 
   const scope = requestStorage.getStore()
   const target = scope?.target ?? activeTarget()
   if (level < target.minLevel) return
-  target.emit(recordFromCall(target, level, API_CALL_LOGGER, scope?.id ?? null, null, [fields, message], origin, scope))
+  target.emit(recordFromCall(target, level, API_CALL_LOGGER, scope?.id ?? null, scope?.trace ?? null, null, [fields, message], origin, scope))
 }
 
 function elapsedSince (started: number): number {

@@ -4,6 +4,7 @@ import { loggerOptionError } from '../errors'
 import { LEVEL_VALUES, normalizeLevel, pinoLevelOf } from '../levels'
 import { callerOrigin } from '../origin'
 import { activeTarget, onInstancesChanged, type LogTarget, type OpenInstance } from '../registry'
+import type { TraceContext } from '../trace-context'
 import { addLevelAliases, type LevelAliases } from './aliases'
 import { recordFromCall, serialize, type CallExtras, type Serializer } from './record-call'
 
@@ -61,6 +62,7 @@ const ACCEPTED_LOGGER = new Set([...ACCEPTED_CHILD, 'mixin', 'mixinMergeStrategy
 // inherits every field below it does not set itself.
 const kTarget = Symbol('fastify-api-logging.target')
 const kRequestId = Symbol('fastify-api-logging.requestId')
+const kTrace = Symbol('fastify-api-logging.trace')
 const kLoggerName = Symbol('fastify-api-logging.loggerName')
 const kBindings = Symbol('fastify-api-logging.bindings')
 const kSerializers = Symbol('fastify-api-logging.serializers')
@@ -81,6 +83,8 @@ interface Internals {
   /** Bound to one instance (request.log children, `fastify.apiLogging.getLogger`). */
   [kTarget]?: LogTarget
   [kRequestId]?: string
+  /** The trace of the request `kRequestId` names (`request.log.child()`). */
+  [kTrace]?: TraceContext | null
   [kLoggerName]?: string
   [kBindings]?: Record<string, unknown> | null
   [kSerializers]?: Record<string | symbol, Serializer> | null
@@ -165,8 +169,14 @@ function logMethod (this: pino.Logger, args: unknown[], _method: unknown, level:
   if (level < target.minLevel) return
   // A request's id belongs on the lines of that request's own instance only.
   const ownScope = scope !== undefined && scope.target === target ? scope : undefined
-  const requestId = self[kRequestId] ?? ownScope?.id ?? null
-  target.emit(recordFromCall(target, level, self[kLoggerName] ?? REQUEST_LOGGER, requestId, extrasOf(self), args, callerOrigin(), ownScope))
+  const boundId = self[kRequestId]
+  const requestId = boundId ?? ownScope?.id ?? null
+  // A logger bound to a request id carries that request's trace; Fastify's per-request child
+  // (bound by `reqId`) takes it from the request running, when that is the same request.
+  const trace = boundId === undefined
+    ? ownScope?.trace ?? null
+    : self[kTrace] ?? (ownScope !== undefined && ownScope.id === boundId ? ownScope.trace : null)
+  target.emit(recordFromCall(target, level, self[kLoggerName] ?? REQUEST_LOGGER, requestId, trace, extrasOf(self), args, callerOrigin(), ownScope))
 }
 
 // Fastify's own per-request lines, as its LogController writes them: the plugin's request lines
@@ -294,11 +304,12 @@ export function linkOf (logger: unknown): TargetLink | undefined {
   return logger !== null && typeof logger === 'object' ? (logger as Internals)[kLink] : undefined
 }
 
-/** The pino logger behind `request.log.child()`: bound to the request's instance and id. */
-export function requestChild (target: LogTarget, requestId: string, minLevel: number, bindings: pino.Bindings, options?: pino.ChildLoggerOptions): ApiLogger {
+/** The pino logger behind `request.log.child()`: bound to the request's instance, id and trace. */
+export function requestChild (target: LogTarget, requestId: string, trace: TraceContext | null, minLevel: number, bindings: pino.Bindings, options?: pino.ChildLoggerOptions): ApiLogger {
   const child = internals(root.child(bindings, options))
   child[kTarget] = target
   child[kRequestId] = requestId
+  child[kTrace] = trace
   child[kLoggerName] = REQUEST_LOGGER
   if (options?.level === undefined) child.level = pinoLevelOf(minLevel)
   return asApiLogger(child)

@@ -5,6 +5,7 @@ import { capRecord } from '../record-cap'
 import { errorType, type Redactor } from '../redact'
 import type { RequestScope } from '../context'
 import type { LogTarget } from '../registry'
+import type { TraceContext } from '../trace-context'
 
 const MAX_MESSAGE = 8192
 
@@ -30,9 +31,9 @@ const WILDCARD = Symbol.for('pino.*')
  * Turns a pino-style call (`(msg, ...args)`, `(obj, msg?, ...args)`, `(err, msg?)`) into one
  * record for `target`: the message formatted, the context redacted and capped, an error turned
  * into the exception fields. This is the job of pino's own `tools.js`; pino never serializes
- * these calls, our formats do.
+ * these calls, our formats do. `trace`: the trace of the request `requestId` names, if any.
  */
-export function recordFromCall (target: LogTarget, level: number, logger: string, requestId: string | null,
+export function recordFromCall (target: LogTarget, level: number, logger: string, requestId: string | null, trace: TraceContext | null,
   extras: CallExtras | null, args: unknown[], origin: Origin, scope?: RequestScope): LogRecord {
   const first = args[0]
   let object: Record<string, unknown> | null = null
@@ -106,6 +107,8 @@ export function recordFromCall (target: LogTarget, level: number, logger: string
     message: capped.message,
     origin,
     requestId: requestId ?? boundId,
+    // A trace belongs to the request it was found for; an id bound by hand outside a request has none.
+    trace: requestId === null ? null : trace,
     fields: capped.fields
   }
 }

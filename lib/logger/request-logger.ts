@@ -49,7 +49,7 @@ export class RequestLogger implements FastifyBaseLogger {
   silent (): void {}
 
   child (bindings: pino.Bindings, options?: pino.ChildLoggerOptions): FastifyBaseLogger {
-    return requestChild(this.#scope.target, this.#scope.id, this.#minLevel, bindings, options)
+    return requestChild(this.#scope.target, this.#scope.id, this.#scope.trace, this.#minLevel, bindings, options)
   }
 
   #log (level: number, args: unknown[]): void {
@@ -57,6 +57,6 @@ export class RequestLogger implements FastifyBaseLogger {
     const origin = callerOrigin()
     if (origin === FRAMEWORK_ORIGIN) return
     const target = this.#scope.target
-    target.emit(recordFromCall(target, level, REQUEST_LOGGER, this.#scope.id, null, args, origin, this.#scope))
+    target.emit(recordFromCall(target, level, REQUEST_LOGGER, this.#scope.id, this.#scope.trace, null, args, origin, this.#scope))
   }
 }

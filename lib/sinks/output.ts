@@ -176,7 +176,7 @@ export class LogOutput {
   }
 
   private record (level: number, message: string, fields: Record<string, unknown>): LogRecord {
-    return { time: this.options.now(), level, logger: PLUGIN_LOGGER, message, origin: NOTICE_SITE.origin(), requestId: null, fields }
+    return { time: this.options.now(), level, logger: PLUGIN_LOGGER, message, origin: NOTICE_SITE.origin(), requestId: null, trace: null, fields }
   }
 
   /** Writes one of the output's own records to every sink but `except`. */

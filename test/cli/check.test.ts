@@ -12,6 +12,7 @@ function completion (time: number, status: number, slow: boolean, n: number): st
     message: `API Response: GET /r/${n} - ${status}`,
     origin: { module: 'plugin', function: 'onResponseClosed', line: 268 },
     requestId: `req-${n}`,
+    trace: null,
     fields: { method: 'GET', path: `/r/${n}`, endpoint: '/r/:n', status_code: status, response_time_ms: slow ? 1500 : 12.5, content_length: 10, slow_request: slow, client_ip: '::1', user_agent: null }
   }).slice(0, -1)
 }

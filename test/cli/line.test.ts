@@ -2,6 +2,7 @@ import t from 'tap'
 import { formatJsonLine } from '../../dist/format/json.js'
 import { completionOf, FOREIGN, levelNumber, LineView, MALFORMED, RECORD, type Completion } from '../../dist/cli/line.js'
 import { normalizeTimestamp } from '../../dist/cli/time.js'
+import { TraceContext } from '../../dist/trace-context.js'
 import { Rng, seedFromEnv } from '../helpers/generate'
 
 // The fast path reads the plugin's lines by their layout; for every line the plugin can write it
@@ -51,6 +52,8 @@ function completion (): Record<string, unknown> {
   return fields
 }
 
+const TRACE = new TraceContext('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', '01', null)
+
 function line (): string {
   const kind = rng.int(5)
   const requestId = rng.chance(0.8) ? '6d32cdb9-933d-49d3-94d3-34b827489c95' : rng.chance(0.5) ? null : text()
@@ -62,6 +65,7 @@ function line (): string {
     message: rng.chance(0.8) ? rng.pick(['API Response: GET /x - 200', 'API Error: POST /y - 503', 'API Request Aborted: GET /z - 499', 'API Request: GET /x', 'API Responses']) + text() : text(),
     origin: { module: rng.chance(0.8) ? 'plugin' : text(), function: rng.chance(0.8) ? 'onResponseClosed' : text(), line: rng.int(1000) },
     requestId,
+    trace: requestId !== null && rng.chance(0.5) ? TRACE : null,
     fields
   }).slice(0, -1)
 }
@@ -104,7 +108,11 @@ t.test('lines from elsewhere: parsed, and classified as records, foreign JSON or
     ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r","method":"GET","path":"/x,"status_code":200}', MALFORMED],
     ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r,"status_code":200}', MALFORMED],
     ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r","method":"GET","path":"/","endpoint":"/x,"status_code":200}', MALFORMED],
-    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed,"status_code":200}', MALFORMED]
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed,"status_code":200}', MALFORMED],
+    // Trace fields out of the plugin's layout: read by JSON.parse, or refused as JSON.
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r","trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736","span_id":"00f067aa0ba902b7","trace_flags":"01","method":"GET","path":"/","endpoint":"/","status_code":200,"response_time_ms":1,"content_length":1,"slow_request":false}', RECORD],
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","trace_flags":"1","method":"GET","path":"/","endpoint":"/","status_code":200,"response_time_ms":1,"content_length":1,"slow_request":false}', RECORD],
+    ['{"timestamp":"2025-01-14T10:00:00.000Z","level":"INFO","logger":"api","message":"API Response: GET / - 200","module":"plugin","function":"onResponseClosed","line":268,"request_id":"r","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","trace_flags":"01,"method":"GET","status_code":200}', MALFORMED]
   ]
   for (const [text, kind] of kinds) {
     const buf = Buffer.from(text)
@@ -151,4 +159,22 @@ t.test('layout oddities fall back to JSON.parse', async (t) => {
   }
   const leadingZero = Buffer.from(base.replace('"status_code":500', '"status_code":0500'))
   t.equal(view.classifyLine(leadingZero, 0, leadingZero.length), MALFORMED, 'a number JSON does not allow makes the line malformed')
+})
+
+t.test('a completion line with trace fields is read by its layout, without JSON.parse', async (t) => {
+  const view = new LineView()
+  const text = formatJsonLine({
+    time: Date.parse('2025-01-14T10:00:00.000Z'),
+    level: 30,
+    logger: 'api',
+    message: 'API Response: GET /x - 200',
+    origin: { module: 'plugin', function: 'onResponseClosed', line: 1 },
+    requestId: 'r-1',
+    trace: TRACE,
+    fields: { method: 'GET', path: '/x', endpoint: '/x', status_code: 200, response_time_ms: 1.5, content_length: 2, slow_request: false }
+  }).slice(0, -1)
+  const buf = Buffer.from(text)
+  t.equal(view.classifyLine(buf, 0, buf.length), RECORD)
+  t.equal((view as unknown as { parsed: unknown }).parsed, null, 'not parsed')
+  t.same(facts(view.completion), { time: '2025-01-14T10:00:00.000Z', requestId: 'r-1', method: 'GET', endpoint: '/x', path: '/x', status: 200, ms: 1.5, slow: false, level: 30 })
 })
