@@ -24,7 +24,8 @@ export { startPrimaryWriter } from './cluster'
 export type { PrimaryWriter } from './cluster'
 export {
   ApiLoggingError, ERR_INVALID_CONFIG, ERR_INVALID_ROUTE_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED,
-  WARN_WRITE_RECOVERED, WARN_FILE_REOPENED, WARN_FASTIFY_REQUEST_LOGGING
+  WARN_WRITE_RECOVERED, WARN_FILE_REOPENED, WARN_FASTIFY_REQUEST_LOGGING, WARN_TRANSPORT_FAILED, WARN_TRANSPORT_RECOVERED, WARN_TRANSPORT_CLOSE_TIMEOUT
 } from './errors'
-export type { SinkStats } from './sinks/output'
+export type { SinkStats, TransportStats } from './sinks/output'
+export type { TransportOptions } from './transports'
 export type { LevelName } from './levels'

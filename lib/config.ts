@@ -7,6 +7,7 @@ import { ACCEPTED_LEVELS, normalizeLevel } from './levels'
 import { configError, unknownSettingWarning } from './errors'
 import { NEVER_LOGGED_HEADER, NEVER_LOGGED_REASON } from './bodies'
 import { headerNames } from './request-headers'
+import { resolveTransports, TRANSPORTS_ALLOWED, unknownTransportKeys, type TransportOptions } from './transports'
 import { ENV_NAMES, NON_SETTING_OPTIONS, SETTING_KEYS, settingSchema, type ApiLoggingConfig, type ApiLoggingConfigKey } from './settings'
 import type { ApiLoggingSettings } from './settings.generated'
 
@@ -69,6 +70,7 @@ export function resolveConfig (options: LoadConfigOptions, caller: 'load' | 'reg
     data[envName] = normalize(key, setting.value)
   }
 
+  rejectTransports(unknownTransportKeys(data[ENV_NAMES.transports]), raw)
   let validated: Record<string, unknown>
   try {
     validated = envSchema({ schema: envKeyedSchema(), data, env: false, dotenv: false, ajv: AJV_OPTIONS })
@@ -84,8 +86,18 @@ export function resolveConfig (options: LoadConfigOptions, caller: 'load' | 'reg
   if ((config.logRequestHeaders as readonly string[]).includes(NEVER_LOGGED_HEADER)) {
     throw configError(`Invalid fastify-api-logging configuration:\n  ${ENV_NAMES.logRequestHeaders} lists ${NEVER_LOGGED_REASON}`)
   }
+  const transports = resolveTransports(config.transports as TransportOptions[])
+  if (typeof transports === 'string') rejectTransports(transports, raw)
+  config.transports = transports
   rejectSignalClash(config as ApiLoggingConfig, raw)
   return Object.freeze(config) as ApiLoggingConfig
+}
+
+function rejectTransports (problem: string | null, raw: RawSetting[]): void {
+  if (problem === null) return
+  const setting = raw.find((s) => s.key === 'transports')
+  const from = setting === undefined || setting.source === 'option' ? '' : ` (from ${setting.source})`
+  throw configError(`Invalid fastify-api-logging configuration:\n  ${ENV_NAMES.transports}${from}: ${problem}; it must be ${allowedValues('transports')}`)
 }
 
 // One signal cannot both reopen the files and switch the level: the second meaning would be lost.
@@ -160,6 +172,8 @@ function readDotenv (envFile: string | false | undefined): Record<string, string
 function normalize (key: ApiLoggingConfigKey, value: unknown): unknown {
   const schema = settingSchema(key)
   if (key === 'level') return normalizeLevel(value) ?? value
+  // A JSON array in the environment; what does not parse is left for validation to name.
+  if (key === 'transports' && typeof value === 'string') return value.trim() === '' ? [] : parseJson(value)
   // The config keeps (and freezes) its own copy, never the caller's array.
   if (Array.isArray(value)) return [...value]
   if (typeof value !== 'string') return value
@@ -174,6 +188,14 @@ function normalize (key: ApiLoggingConfigKey, value: unknown): unknown {
   if (schema.type === 'integer') return /^[+-]?\d+$/.test(text) ? Number(text) : value
   if (schema.type === 'number') return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : value
   return text
+}
+
+function parseJson (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }
 
 // The schema keyed by variable name, without our own `env` keyword (Ajv's strict mode refuses
@@ -241,6 +263,7 @@ export function showJson (value: unknown): string {
 export function allowedValues (key: ApiLoggingConfigKey): string {
   const schema: TSchema = settingSchema(key)
   if (key === 'level') return `one of ${ACCEPTED_LEVELS}`
+  if (key === 'transports') return TRANSPORTS_ALLOWED
   if (Array.isArray(schema.anyOf)) return `one of ${schema.anyOf.map((member: TSchema) => String(member.const)).join(', ')}`
   switch (schema.type) {
     case 'boolean': return 'a boolean: true, false, 1, 0, yes or no'

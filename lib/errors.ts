@@ -36,6 +36,12 @@ export const WARN_WRITE_RECOVERED = 'FST_API_LOGGING_WRITE_RECOVERED'
 export const WARN_FASTIFY_REQUEST_LOGGING = 'FST_API_LOGGING_FASTIFY_REQUEST_LOGGING'
 /** The code of the process warning emitted when an active file or the log folder was deleted by someone else. */
 export const WARN_FILE_REOPENED = 'FST_API_LOGGING_FILE_REOPENED'
+/** The code of the process warning emitted once when a pino transport fails (to start, in a write, or its worker died); it is started again. */
+export const WARN_TRANSPORT_FAILED = 'FST_API_LOGGING_TRANSPORT_FAILED'
+/** The code of the process warning emitted once a failed transport takes lines again: the lines lost and for how long. */
+export const WARN_TRANSPORT_RECOVERED = 'FST_API_LOGGING_TRANSPORT_RECOVERED'
+/** The code of the process warning emitted when a transport did not finish within LOG_TRANSPORT_CLOSE_TIMEOUT_MS of `app.close()`. */
+export const WARN_TRANSPORT_CLOSE_TIMEOUT = 'FST_API_LOGGING_TRANSPORT_CLOSE_TIMEOUT'
 
 // Messages are built by the callers (they name settings, values and paths), so each error's
 // format is a single `%s`; the status code is @fastify/error's default, as for Fastify's own
@@ -96,6 +102,30 @@ export const fileReopenedWarning = createWarning({
   name: 'FastifyApiLoggingWarning',
   code: WARN_FILE_REOPENED,
   message: '%s %s',
+  unlimited: true
+})
+
+/** Emitted when a transport fails: `(target, reason)`; its worker is started again. */
+export const transportFailedWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_TRANSPORT_FAILED,
+  message: 'transport %s fails: %s',
+  unlimited: true
+})
+
+/** Emitted when a failed transport takes lines again: `(target, what was lost)`. */
+export const transportRecoveredWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_TRANSPORT_RECOVERED,
+  message: 'transport %s works again: %s',
+  unlimited: true
+})
+
+/** Emitted when a transport overran its close bound: `(target, what happened)`. */
+export const transportClosedLateWarning = createWarning({
+  name: 'FastifyApiLoggingWarning',
+  code: WARN_TRANSPORT_CLOSE_TIMEOUT,
+  message: 'transport %s %s',
   unlimited: true
 })
 

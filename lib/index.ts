@@ -26,6 +26,8 @@ declare namespace fastifyApiLogging {
   export type ApiLoggingError = api.ApiLoggingError
   export type ApiLoggingStats = api.ApiLoggingStats
   export type SinkStats = api.SinkStats
+  export type TransportStats = api.TransportStats
+  export type TransportOptions = api.TransportOptions
   export type PrimaryWriter = api.PrimaryWriter
   export type LevelName = api.LevelName
   export type PropagationHeaders = api.PropagationHeaders

@@ -6,6 +6,7 @@ import { Redactor } from './redact'
 import { instanceLevelChanged, type OpenInstance } from './registry'
 import { resolveWorkerId } from './sinks/files'
 import { LogOutput } from './sinks/output'
+import type { TransportTarget } from './sinks/transport'
 
 export interface InstanceOptions {
   /** Use `config.redactKeys` instead of the built-in sensitive names. */
@@ -121,7 +122,10 @@ export class ApiLoggingInstance implements OpenInstance {
       minLevel: LEVEL_VALUES[config.level],
       // The primary writes the files every worker sends it: under the plain names.
       workerId: primary ? null : resolveWorkerId(config.workerId),
-      toPrimary: !primary && config.clusterWriter === 'primary'
+      toPrimary: !primary && config.clusterWriter === 'primary',
+      // The primary writes the workers' file lines; each worker feeds its own transports.
+      transports: primary ? [] : config.transports as readonly TransportTarget[],
+      transportCloseTimeoutMs: config.transportCloseTimeoutMs
     })
     return new ApiLoggingInstance(config, redactor, options.now, output, options.redactKeysReplaceDefaults)
   }

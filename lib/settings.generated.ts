@@ -1,5 +1,6 @@
 // Generated from ApiLoggingConfigSchema (lib/settings.ts) by `npm run generate`: edit the schema, not this file.
 import type { LevelInput } from './levels'
+import type { TransportOptions } from './transports'
 
 /**
  * Register options: any setting, in camelCase; each one overrides its environment variable
@@ -188,4 +189,18 @@ export interface ApiLoggingSettings {
    * @defaultValue "worker"
    */
   clusterWriter?: 'worker' | 'primary'
+  /**
+   * pino transports (pino-socket, pino-loki, pino-opentelemetry-transport ...), each in a worker thread, given the records of api_structured.jsonl at its own level, in pino's line form or the JSON file's.
+   * Allowed: a JSON array of { "target": "<package or path>", "options": { ... }, "level": "<level>", "format": "pino" | "json" } objects (target required; level one of DEBUG, INFO, WARNING, ERROR, CRITICAL, trace, debug, info, warn, error, fatal, silent (any case)).
+   * Environment variable: `LOG_TRANSPORTS`.
+   * @defaultValue []
+   */
+  transports?: readonly TransportOptions[]
+  /**
+   * How long app.close() waits for each transport to deliver what it holds; a transport still busy then is stopped and that is reported.
+   * Allowed: an integer >= 100.
+   * Environment variable: `LOG_TRANSPORT_CLOSE_TIMEOUT_MS`.
+   * @defaultValue 5000
+   */
+  transportCloseTimeoutMs?: number
 }

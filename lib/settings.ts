@@ -108,6 +108,22 @@ export const ApiLoggingConfigSchema = Type.Object({
     env: 'LOG_CLUSTER_WRITER',
     default: 'worker',
     description: 'In a cluster worker: write its own files (worker), or send the file lines to the primary, which writes them (primary: the primary calls startPrimaryWriter()).'
+  }),
+  transports: Type.Array(Type.Object({
+    target: Type.String({ minLength: 1 }),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    level: Type.Optional(Type.String()),
+    format: Type.Optional(Type.Union([Type.Literal('pino'), Type.Literal('json')]))
+  }, { additionalProperties: false }), {
+    env: 'LOG_TRANSPORTS',
+    default: [],
+    description: 'pino transports (pino-socket, pino-loki, pino-opentelemetry-transport ...), each in a worker thread, given the records of api_structured.jsonl at its own level, in pino\'s line form or the JSON file\'s.'
+  }),
+  transportCloseTimeoutMs: Type.Integer({
+    env: 'LOG_TRANSPORT_CLOSE_TIMEOUT_MS',
+    minimum: 100,
+    default: 5000,
+    description: 'How long app.close() waits for each transport to deliver what it holds; a transport still busy then is stopped and that is reported.'
   })
 }, { additionalProperties: false })
 

@@ -19,6 +19,7 @@ export class TraceContext {
   readonly json: string
   /** ` trace_id=… span_id=…`, as the text format writes it after `request_id`. */
   readonly text: string
+  #pinoJson: string | null = null
 
   constructor (traceId: string, spanId: string, traceFlags: string, parentSpanId: string | null) {
     this.traceId = traceId
@@ -27,6 +28,12 @@ export class TraceContext {
     this.parentSpanId = parentSpanId
     this.json = ',"trace_id":"' + traceId + '","span_id":"' + spanId + '","trace_flags":"' + traceFlags + '"'
     this.text = ' trace_id=' + traceId + ' span_id=' + spanId
+  }
+
+  /** The JSON form with `trace_flags` as a number (`,"trace_flags":1`), as pino transports hand it to OpenTelemetry. */
+  get pinoJson (): string {
+    this.#pinoJson ??= ',"trace_id":"' + this.traceId + '","span_id":"' + this.spanId + '","trace_flags":' + parseInt(this.traceFlags, 16)
+    return this.#pinoJson
   }
 
   /** A `traceparent` value for a call made from this span: version 00, this trace and its flags, a new span id each time. */

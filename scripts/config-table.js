@@ -58,6 +58,7 @@ function allowedOf (key, schema) {
       return `number, ${schema.minimum} to ${schema.maximum}`
     case 'array': {
       const items = schema.items ?? {}
+      if (items.type === 'object') return 'a JSON array of `{ target, options, level, format }` (docs/api.md, Transports)'
       if (items.pattern === '^/') return 'comma-separated paths, each starting with `/`'
       if (items.pattern !== undefined) return `comma-separated, each matching ${code(items.pattern)}`
       return 'comma-separated names'

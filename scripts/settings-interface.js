@@ -18,6 +18,7 @@ const TARGET = join(resolve(__dirname, '..'), 'lib', 'settings.generated.ts')
 
 function typeOf (key, schema) {
   if (key === 'level') return 'LevelInput'
+  if (key === 'transports') return 'readonly TransportOptions[]'
   if (Array.isArray(schema.anyOf)) return schema.anyOf.map((member) => `'${member.const}'`).join(' | ')
   switch (schema.type) {
     case 'boolean': return 'boolean'
@@ -41,6 +42,7 @@ function renderInterface () {
   const lines = [
     '// Generated from ApiLoggingConfigSchema (lib/settings.ts) by `npm run generate`: edit the schema, not this file.',
     "import type { LevelInput } from './levels'",
+    "import type { TransportOptions } from './transports'",
     '',
     '/**',
     ' * Register options: any setting, in camelCase; each one overrides its environment variable',

@@ -52,7 +52,9 @@ const EXPECTED_DEFAULTS: ApiLoggingConfig = {
   sampleRate: 1,
   levelSignal: false,
   workerId: 'auto',
-  clusterWriter: 'worker'
+  clusterWriter: 'worker',
+  transports: [],
+  transportCloseTimeoutMs: 5000
 }
 
 function restoreEnv (saved: NodeJS.ProcessEnv): void {

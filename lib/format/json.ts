@@ -68,3 +68,31 @@ export function formatJsonLine (record: LogRecord): string {
   }
   return line + '}\n'
 }
+
+// pino's own keys in its line form: a field of that name would shadow them.
+const PINO_KEYS: ReadonlySet<string> = new Set(['time', 'msg', 'pid', 'hostname'])
+
+/**
+ * The record as a pino log line, the form pino transports read: the numeric `level`, `time` in
+ * epoch milliseconds and `msg` first (pino's own keys), then the JSON format's keys from `logger`
+ * on, with `trace_flags` as the number OpenTelemetry's span context holds. A field named like one
+ * of pino's keys is written as `field_<key>`, as the JSON format does for its own keys.
+ */
+export function formatPinoLine (record: LogRecord): string {
+  let line = '{"level":' + record.level +
+    ',"time":' + record.time +
+    ',"msg":' + jsonString(record.message) +
+    ',"logger":' + quote(record.logger) +
+    originPart(record.origin) +
+    ',"request_id":' + (record.requestId === null ? 'null' : jsonValue(record.requestId))
+  if (record.trace !== null) line += record.trace.pinoJson
+  const fields = record.fields
+  if (fields !== null) {
+    for (const key in fields) {
+      const value = fields[key]
+      if (value === undefined) continue
+      line += keyPrefix(PINO_KEYS.has(key) ? 'field_' + key : key) + jsonValue(value)
+    }
+  }
+  return line + '}\n'
+}

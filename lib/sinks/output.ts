@@ -1,10 +1,10 @@
 import cluster from 'node:cluster'
 import { resolve } from 'node:path'
-import { fileReopenedWarning, logDirError, writeFailedWarning, writeRecoveredWarning } from '../errors'
-import { formatJsonLine } from '../format/json'
+import { fileReopenedWarning, logDirError, transportClosedLateWarning, transportFailedWarning, transportRecoveredWarning, writeFailedWarning, writeRecoveredWarning } from '../errors'
+import { formatJsonLine, formatPinoLine } from '../format/json'
 import { formatConsoleLine, formatTextLine } from '../format/text'
 import { isoTimestamp } from '../format/time'
-import { ERROR, INFO, WARNING } from '../levels'
+import { ERROR, INFO, LEVEL_VALUES, WARNING } from '../levels'
 import { LogSite } from '../origin'
 import { PLUGIN_LOGGER, type LogRecord } from '../record'
 import { PRIMARY_WRITER_ENV, PrimaryDestination } from './cluster'
@@ -13,18 +13,29 @@ import type { Destination } from './destination'
 import { FileDestination, type ReopenCause } from './file'
 import { fileNames, prepareLogDir, pruneJsonFiles, type RetentionResult } from './files'
 import { FileLock } from './lock'
+import { TransportDestination, type TransportTarget } from './transport'
 import { BufferedSink, type FaultReport, type SinkNotices, type SinkStats } from './writer'
 
 export type { SinkStats } from './writer'
+
+/** A transport's counters: `lines` are lines its worker took, `restarts` the workers started after one failed. */
+export interface TransportStats extends SinkStats {
+  /** The `target` it was given. */
+  target: string
+  restarts: number
+}
 
 /** Counters per sink. */
 export interface ApiLoggingStats {
   console: SinkStats
   file: SinkStats
   json: SinkStats
+  /** One entry per `transports` target, in their order. */
+  transports: TransportStats[]
 }
 
-type SinkName = keyof ApiLoggingStats
+type FileSinkName = 'console' | 'file' | 'json'
+type SinkName = FileSinkName | 'transport'
 
 export interface LogOutputOptions {
   logDir: string
@@ -43,6 +54,10 @@ export interface LogOutputOptions {
   workerId: string | null
   /** In a cluster worker, send the file lines to the primary instead of writing them. */
   toPrimary: boolean
+  /** pino transports, each in its own worker thread. */
+  transports: readonly TransportTarget[]
+  /** How long `close()` waits for each transport to deliver and exit. */
+  transportCloseTimeoutMs: number
 }
 
 /** One destination and the format of its lines; each sink has its own writer. */
@@ -51,6 +66,8 @@ interface Sink {
   readonly format: (record: LogRecord) => string
   readonly writer: BufferedSink
   readonly destination: Destination
+  /** Records below this level are not written here (a transport's own `level`). */
+  readonly minLevel: number
 }
 
 const NOTICE_SITE = new LogSite('LogOutput')
@@ -103,6 +120,7 @@ export class LogOutput {
       const openJson = (): Destination => output.openFile(names.json, { kind: 'daily', now: options.now, rotated: () => output.runRetention() })
       if (options.file) output.add('file', formatTextLine, toPrimary ? new PrimaryDestination('file', openText) : openText())
       if (options.json) output.add('json', formatJsonLine, toPrimary ? new PrimaryDestination('json', openJson) : openJson(), true)
+      for (const target of options.transports) output.addTransport(target)
     } catch (err) {
       await output.close()
       throw err
@@ -119,9 +137,9 @@ export class LogOutput {
     return this.sinks.length === 0
   }
 
-  /** Formats the record for every sink and queues it there. */
+  /** Formats the record for every sink of its level and queues it there. */
   write (record: LogRecord): void {
-    for (const sink of this.sinks) sink.writer.write(sink.format(record), record.time)
+    for (const sink of this.sinks) if (record.level >= sink.minLevel) sink.writer.write(sink.format(record), record.time)
   }
 
   /** Queues whole lines a cluster worker sent (the primary's side of LOG_CLUSTER_WRITER=primary). */
@@ -139,30 +157,63 @@ export class LogOutput {
     await Promise.all(this.sinks.map((sink) => sink.destination.reopen()))
   }
 
-  /** Writes everything accepted, then closes the files; bounded in time whatever the disk does. */
+  /**
+   * Writes everything accepted, then closes the files; bounded in time whatever the disk does.
+   * The transports end first (each within LOG_TRANSPORT_CLOSE_TIMEOUT_MS), so what they could not
+   * deliver is still reported in the files.
+   */
   async close (): Promise<void> {
-    await Promise.all(this.sinks.map((sink) => sink.writer.close()))
+    const isTransport = (sink: Sink): boolean => sink.name === 'transport'
+    await Promise.all(this.sinks.filter(isTransport).map((sink) => sink.writer.close()))
+    await Promise.all(this.sinks.filter((sink) => !isTransport(sink)).map((sink) => sink.writer.close()))
   }
 
   /** Writes everything held, synchronously: the last thing done before the process exits. */
   flushSync (): void {
     for (const sink of this.sinks) sink.writer.flushSync()
-    for (const sink of this.sinks) if (sink.destination instanceof FileDestination) sink.destination.releaseSync()
+    for (const sink of this.sinks) {
+      if (sink.destination instanceof FileDestination) sink.destination.releaseSync()
+      else if (sink.destination instanceof TransportDestination) sink.destination.endSync()
+    }
   }
 
   stats (): ApiLoggingStats {
-    const of = (name: SinkName): SinkStats => this.sinks.find((sink) => sink.name === name)?.writer.stats() ?? { ...OFF }
-    return { console: of('console'), file: of('file'), json: of('json') }
+    const of = (name: FileSinkName): SinkStats => this.sinks.find((sink) => sink.name === name)?.writer.stats() ?? { ...OFF }
+    const transports: TransportStats[] = []
+    for (const sink of this.sinks) {
+      if (!(sink.destination instanceof TransportDestination)) continue
+      transports.push({ ...sink.writer.stats(), target: sink.destination.target, restarts: sink.destination.restarts })
+    }
+    return { console: of('console'), file: of('file'), json: of('json'), transports }
   }
 
-  private add (name: SinkName, format: (record: LogRecord) => string, destination: Destination, daily = false): void {
+  private add (name: SinkName, format: (record: LogRecord) => string, destination: Destination, daily = false, minLevel = -Infinity): void {
     const notices: SinkNotices = {
-      dropped: (dropped) => format(this.record(WARNING, `Log lines dropped: ${dropped} (${name})`, { dropped_lines: dropped, sink: name })),
+      dropped: (dropped) => format(this.record(WARNING, `Log lines dropped: ${dropped} (${destination.description})`, { dropped_lines: dropped, sink: name })),
       failed: (err) => this.failed(name, destination, err),
       recovered: (report) => this.recovered(name, destination, report)
     }
-    const writer = new BufferedSink(name, destination, { maxBufferBytes: this.options.maxBufferBytes, daily, now: this.options.now, notices })
-    this.sinks.push({ name, format, writer, destination })
+    const transport = name === 'transport'
+    const bound = this.options.transportCloseTimeoutMs
+    const writer = new BufferedSink(name, destination, {
+      maxBufferBytes: this.options.maxBufferBytes,
+      daily,
+      now: this.options.now,
+      notices,
+      // A transport's bound is its own: lines still unsent at close wait for it, and so does its
+      // worker's end (the destination stops a worker that overruns it).
+      ...(transport ? { closeDeadlineMs: bound, endWaitMs: bound + 1000 } : {})
+    })
+    this.sinks.push({ name, format, writer, destination, minLevel })
+  }
+
+  private addTransport (target: TransportTarget): void {
+    const bound = this.options.transportCloseTimeoutMs
+    const destination: TransportDestination = new TransportDestination(target, {
+      closeTimeoutMs: bound,
+      closeTimedOut: () => this.transportClosedLate(destination, bound)
+    })
+    this.add('transport', target.format === 'json' ? formatJsonLine : formatPinoLine, destination, false, target.level === undefined ? -Infinity : LEVEL_VALUES[target.level])
   }
 
   private openFile (name: string, rotation: ConstructorParameters<typeof FileDestination>[0]['rotation']): FileDestination {
@@ -179,26 +230,42 @@ export class LogOutput {
     return { time: this.options.now(), level, logger: PLUGIN_LOGGER, message, origin: NOTICE_SITE.origin(), requestId: null, trace: null, fields }
   }
 
-  /** Writes one of the output's own records to every sink but `except`. */
-  private notice (record: LogRecord, except: SinkName | null = null): void {
+  /** Writes one of the output's own records to every sink of its level but `except`. */
+  private notice (record: LogRecord, except: Destination | null = null): void {
     if (record.level < this.options.minLevel) return
-    for (const sink of this.sinks) if (sink.name !== except) sink.writer.write(sink.format(record), record.time, true)
+    for (const sink of this.sinks) {
+      if (sink.destination !== except && record.level >= sink.minLevel) sink.writer.write(sink.format(record), record.time, true)
+    }
   }
 
   private failed (name: SinkName, destination: Destination, err: Error): void {
     const reason = reasonOf(err)
-    writeFailedWarning(name, destination.description, `${reason}; lines are held (up to LOG_MAX_BUFFER_BYTES) and the write retried`)
+    if (destination instanceof TransportDestination) {
+      transportFailedWarning(destination.target, `${reason}; lines are held (up to LOG_MAX_BUFFER_BYTES) and the worker started again`)
+    } else {
+      writeFailedWarning(name, destination.description, `${reason}; lines are held (up to LOG_MAX_BUFFER_BYTES) and the write retried`)
+    }
     this.notice(this.record(ERROR, `Log writes to ${destination.description} fail: ${reason}; retrying`, {
       sink: name, error_code: (err as NodeJS.ErrnoException).code ?? err.name
-    }), name)
+    }), destination)
   }
 
   private recovered (name: SinkName, destination: Destination, report: FaultReport): void {
     const span = `from ${isoTimestamp(report.since)} to ${isoTimestamp(report.until)} (${seconds(report.until - report.since)} s)`
-    writeRecoveredWarning(name, destination.description, `${report.lost} lines lost ${span} (${report.code})`)
+    if (destination instanceof TransportDestination) {
+      transportRecoveredWarning(destination.target, `${report.lost} lines lost ${span} (${report.code})`)
+    } else {
+      writeRecoveredWarning(name, destination.description, `${report.lost} lines lost ${span} (${report.code})`)
+    }
     this.notice(this.record(WARNING, `Log writes to ${destination.description} work again: ${report.lost} lines lost ${span} (${report.code})`, {
       sink: name, dropped_lines: report.lost, error_code: report.code, fault_start: isoTimestamp(report.since), fault_end: isoTimestamp(report.until)
     }))
+  }
+
+  private transportClosedLate (destination: TransportDestination, bound: number): void {
+    const what = `did not finish within ${bound} ms (LOG_TRANSPORT_CLOSE_TIMEOUT_MS) and was stopped: what it had taken and not yet delivered is lost`
+    transportClosedLateWarning(destination.target, what)
+    this.notice(this.record(ERROR, `Log ${destination.description} ${what}`, { sink: 'transport', transport: destination.target }), destination)
   }
 
   private reopened (path: string, cause: ReopenCause, copied: number): void {

@@ -55,6 +55,10 @@ export interface BufferedSinkOptions {
   /** The clock of fault reports (epoch ms). */
   now: () => number
   notices?: SinkNotices
+  /** How long `close()` keeps writing before it counts the rest as dropped. @defaultValue CLOSE_DEADLINE_MS */
+  closeDeadlineMs?: number
+  /** How long `close()` then waits for the destination to end. @defaultValue 1000 */
+  endWaitMs?: number
 }
 
 // Size of the buffers lines are copied into; a write is at least one of them.
@@ -108,6 +112,8 @@ export class BufferedSink {
   private readonly now: () => number
   private readonly notices: SinkNotices | undefined
   private readonly queue: ChunkQueue
+  private readonly closeDeadlineMs: number
+  private readonly endWaitMs: number
 
   /** Taken from the queue and not yet all written: after a failure, what is left of it. */
   private inFlight: Batch | null = null
@@ -150,6 +156,8 @@ export class BufferedSink {
     this.now = options.now
     this.notices = options.notices
     this.queue = new ChunkQueue(CHUNK_BYTES)
+    this.closeDeadlineMs = options.closeDeadlineMs ?? CLOSE_DEADLINE_MS
+    this.endWaitMs = options.endWaitMs ?? END_WAIT_MS
   }
 
   /**
@@ -199,7 +207,7 @@ export class BufferedSink {
 
   /**
    * Writes what is queued, then ends the destination. Bounded: a destination that still fails
-   * after `CLOSE_DEADLINE_MS` has the rest counted as dropped. Lines written after it resolves
+   * after `closeDeadlineMs` has the rest counted as dropped. Lines written after it resolves
    * are dropped.
    */
   close (): Promise<void> {
@@ -273,7 +281,7 @@ export class BufferedSink {
   }
 
   private async finish (): Promise<void> {
-    const deadline = Date.now() + CLOSE_DEADLINE_MS
+    const deadline = Date.now() + this.closeDeadlineMs
     // Lines may still arrive while the last chunks are written (requests finishing during close).
     while (this.written + this.lostAfterAccept < this.accepted && Date.now() < deadline) {
       await within(this.flush(), Math.max(deadline - Date.now(), 0))
@@ -283,7 +291,7 @@ export class BufferedSink {
       this.dropEverything()
     }
     this.closed = true
-    await within(this.destination.end(), END_WAIT_MS)
+    await within(this.destination.end(), this.endWaitMs)
   }
 
   private readonly onImmediate = (): void => {
