@@ -446,7 +446,9 @@ t.test('every environment variable parses', async (t) => {
       LOG_SAMPLE_RATE: '0.25',
       LOG_LEVEL_SIGNAL: 'yes',
       LOG_WORKER_ID: '7',
-      LOG_CLUSTER_WRITER: 'primary'
+      LOG_CLUSTER_WRITER: 'primary',
+      LOG_TRANSPORTS: ' [{"target":"pino-socket","options":{"port":5170},"level":"Error"}] ',
+      LOG_TRANSPORT_CLOSE_TIMEOUT_MS: '250'
     })
     const config = loadConfig({ envFile: false })
     t.strictSame({ ...config, excludePaths: [...config.excludePaths], redactKeys: [...config.redactKeys], logRequestHeaders: [...config.logRequestHeaders] }, {
@@ -475,7 +477,9 @@ t.test('every environment variable parses', async (t) => {
       sampleRate: 0.25,
       levelSignal: true,
       workerId: '7',
-      clusterWriter: 'primary'
+      clusterWriter: 'primary',
+      transports: [{ target: 'pino-socket', options: { port: 5170 }, format: 'pino', level: 'ERROR' }],
+      transportCloseTimeoutMs: 250
     })
     for (const key of KEYS) t.notSame(config[key], EXPECTED_DEFAULTS[key], `${ENV_NAMES[key]} was applied`)
   })
@@ -524,7 +528,9 @@ t.test('error messages', async (t) => {
     ['LOG_SAMPLE_RATE', '1.5', 'must be a number from 0 to 1'],
     ['LOG_LEVEL_SIGNAL', 'usr2', 'must be a boolean: true, false, 1, 0, yes or no'],
     ['LOG_WORKER_ID', 'w2', 'must be auto, none or a number'],
-    ['LOG_CLUSTER_WRITER', 'both', 'must be one of worker, primary']
+    ['LOG_CLUSTER_WRITER', 'both', 'must be one of worker, primary'],
+    ['LOG_TRANSPORTS', 'pino-socket', 'must be a JSON array of { "target": "<package or path>", "options": { ... }, "level": "<level>", "format": "pino" | "json" } objects'],
+    ['LOG_TRANSPORT_CLOSE_TIMEOUT_MS', '10', 'must be an integer >= 100']
   ]
 
   t.test('each setting names its variable, value, source and what it allows', async (t) => {

@@ -12,7 +12,7 @@ const CHILD_TIMEOUT_MS = 60_000
 
 const NAMED_FUNCTIONS = ['loadConfig', 'getRequestId', 'getPropagationHeaders', 'createPropagatingDispatcher', 'getLogger', 'logApiCall', 'wrapApiCall', 'apiCall', 'allowedValues', 'ApiLoggingError', 'startPrimaryWriter', 'createApiLogger']
 const NAMED_OBJECTS = ['ApiLoggingConfigSchema', 'ENV_NAMES']
-const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR', 'ERR_LOGGER_OPTION', 'ERR_LOG_FILE_LOCKED', 'WARN_UNKNOWN_SETTING', 'WARN_WRITE_FAILED', 'WARN_WRITE_RECOVERED', 'WARN_FILE_REOPENED', 'WARN_FASTIFY_REQUEST_LOGGING']
+const NAMED_STRINGS = ['ERR_INVALID_CONFIG', 'ERR_LOG_DIR', 'ERR_LOGGER_OPTION', 'ERR_LOG_FILE_LOCKED', 'WARN_UNKNOWN_SETTING', 'WARN_WRITE_FAILED', 'WARN_WRITE_RECOVERED', 'WARN_FILE_REOPENED', 'WARN_FASTIFY_REQUEST_LOGGING', 'WARN_TRANSPORT_FAILED', 'WARN_TRANSPORT_RECOVERED', 'WARN_TRANSPORT_CLOSE_TIMEOUT']
 
 interface ChildReport {
   [key: string]: unknown
@@ -135,7 +135,7 @@ t.test('ESM: import from dist/index.mjs by file URL', async (t) => {
   const mjsUrl = pathToFileURL(join(PKG_DIR, 'dist', 'index.mjs')).href
   const cjsPath = join(PKG_DIR, 'dist', 'index.js')
   writeFileSync(script, `import { createRequire } from 'node:module'
-import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED, WARN_FASTIFY_REQUEST_LOGGING, allowedValues, startPrimaryWriter, createApiLogger, wrapApiCall, apiCall, getPropagationHeaders, createPropagatingDispatcher } from ${JSON.stringify(mjsUrl)}
+import apiLogging, { apiLoggingPlugin, fastifyApiLogging, loadConfig, getLogger, getRequestId, logApiCall, ApiLoggingConfigSchema, ENV_NAMES, ApiLoggingError, ERR_INVALID_CONFIG, ERR_LOG_DIR, ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED, WARN_FASTIFY_REQUEST_LOGGING, WARN_TRANSPORT_FAILED, WARN_TRANSPORT_RECOVERED, WARN_TRANSPORT_CLOSE_TIMEOUT, allowedValues, startPrimaryWriter, createApiLogger, wrapApiCall, apiCall, getPropagationHeaders, createPropagatingDispatcher } from ${JSON.stringify(mjsUrl)}
 import * as ns from ${JSON.stringify(mjsUrl)}
 const require = createRequire(import.meta.url)
 const Fastify = createRequire(${JSON.stringify(join(PKG_DIR, 'package.json'))})('fastify')
@@ -156,7 +156,8 @@ const report = {
     ERR_INVALID_CONFIG: typeof ERR_INVALID_CONFIG, ERR_LOG_DIR: typeof ERR_LOG_DIR,
     ERR_LOGGER_OPTION: typeof ERR_LOGGER_OPTION, ERR_LOG_FILE_LOCKED: typeof ERR_LOG_FILE_LOCKED, WARN_UNKNOWN_SETTING: typeof WARN_UNKNOWN_SETTING, WARN_WRITE_FAILED: typeof WARN_WRITE_FAILED,
     WARN_WRITE_RECOVERED: typeof WARN_WRITE_RECOVERED, WARN_FILE_REOPENED: typeof WARN_FILE_REOPENED,
-    WARN_FASTIFY_REQUEST_LOGGING: typeof WARN_FASTIFY_REQUEST_LOGGING
+    WARN_FASTIFY_REQUEST_LOGGING: typeof WARN_FASTIFY_REQUEST_LOGGING, WARN_TRANSPORT_FAILED: typeof WARN_TRANSPORT_FAILED,
+    WARN_TRANSPORT_RECOVERED: typeof WARN_TRANSPORT_RECOVERED, WARN_TRANSPORT_CLOSE_TIMEOUT: typeof WARN_TRANSPORT_CLOSE_TIMEOUT
   },
   namespaceKeys: Object.keys(ns).sort(),
   defaultLevel: loadConfig({ envFile: false }).level

@@ -21,6 +21,9 @@ const BIG_CHUNK = 'it\'s a "quoted" \\path\\ with\ttabs, é and 😀 / '
 // About 20 kB of text with what SQL and JSON escaping must survive: quotes, backslashes, tabs, UTF-8.
 // Four parts: the redactor cuts any one string at 16384 characters.
 const BIG = Array.from({ length: 4 }, () => BIG_CHUNK.repeat(Math.ceil(5000 / BIG_CHUNK.length)))
+// One trace that reaches the service three times (three calls of an upstream service, each its own span).
+const TRACE_ID = '5b8efff798038103d269b633813fc60c'
+const UPSTREAM_SPANS = ['eee19b7ec3c1b174', 'eee19b7ec3c1b175', 'eee19b7ec3c1b176']
 const ENABLE = 'API_LOGGING_SHIPPING_TEST'
 const HOW_TO_RUN = `${ENABLE}=1 npm test (needs Debian's rsyslog, rsyslog-relp, rsyslog-pgsql and postgresql 15: apt-get install rsyslog rsyslog-relp rsyslog-pgsql postgresql)`
 
@@ -161,7 +164,13 @@ t.test('rsyslog → PostgreSQL: every line on disk is stored once and unchanged,
     t.equal(count(), storedAtOutage, 'nothing was stored while the central rsyslogd was down')
     centralDaemon = central()
     await waitForPort(centralDaemon, tcpPort)
-    await more(300)
+    await more(150)
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    for (const span of UPSTREAM_SPANS) {
+      const res = await fetch(`${base}/r/traced`, { headers: { traceparent: `00-${TRACE_ID}-${span}-01` } })
+      t.equal(res.status, 200)
+    }
+    await more(150)
   } finally {
     await load.stop()
   }
@@ -239,6 +248,14 @@ function checkQueries (t: Test, pg: Postgres, onDisk: JsonRecord[]): void {
   const completions = onDisk.filter((record) => typeof record.status_code === 'number')
   const byStatus = [...tally(completions.map((record) => record.status_code as number))].sort(([a], [b]) => a - b).map(([status, n]) => [String(status), String(n)])
   t.same(run('requests by status'), byStatus, `requests by status: ${byStatus.map(([status, n]) => `${n}× ${status}`).join(', ')}`)
+
+  const traced = onDisk.filter((record) => record.trace_id === TRACE_ID)
+  t.equal(new Set(traced.map((record) => record.request_id)).size, UPSTREAM_SPANS.length, 'the trace has three requests on disk')
+  const traceRows = run('lines of one trace, across services', { trace_id: TRACE_ID })
+  t.same(traceRows.map(([timestamp, , app, span, id, message]) => [timestamp, app, span, id, message]),
+    traced.map((record) => [record.timestamp, 'orders-api', record.span_id, record.request_id, record.message]),
+  'lines of one trace: every line of its three requests, in order, with the service and the span of each')
+  t.ok(traceRows.every(([, host]) => host !== ''), 'and the host each came from')
 
   const slowest = completions.map((record) => record.response_time_ms as number).sort((a, b) => b - a).slice(0, 10)
   t.same(run('slowest requests').map(([ms]) => Number(ms)), slowest, 'slowest requests: the ten longest response times')

@@ -39,7 +39,12 @@ import apiLogging, {
   getPropagationHeaders,
   createPropagatingDispatcher,
   type PropagationHeaders,
-  type ComposableDispatcher
+  type ComposableDispatcher,
+  type TransportOptions,
+  type TransportStats,
+  WARN_TRANSPORT_FAILED,
+  WARN_TRANSPORT_RECOVERED,
+  WARN_TRANSPORT_CLOSE_TIMEOUT
 } from '../dist/index.js'
 import { Agent, request as undiciRequest, type Dispatcher as UndiciDispatcher } from 'undici'
 import type { Dispatcher as FetchDispatcher } from 'undici-types'
@@ -317,3 +322,20 @@ expectType<ComposableDispatcher<UndiciDispatcher.ComposedDispatcher>>(new Agent(
 createPropagatingDispatcher({})
 // @ts-expect-error not a dispatcher
 createPropagatingDispatcher('http://127.0.0.1')
+
+// Transports: each entry typed; a misspelt level or format and a missing target are compile errors.
+const transports: TransportOptions[] = [
+  { target: 'pino-socket', options: { address: 'logs.internal', port: 5170 }, level: 'warn' },
+  { target: '/opt/transports/audit.mjs', format: 'json', level: 'ERROR' }
+]
+void app.register(apiLogging, { transports, transportCloseTimeoutMs: 2000 })
+// @ts-expect-error -- not a level
+void app.register(apiLogging, { transports: [{ target: 'pino-socket', level: 'loud' }] })
+// @ts-expect-error -- not a format
+void app.register(apiLogging, { transports: [{ target: 'pino-socket', format: 'xml' }] })
+// @ts-expect-error -- a target is required
+void app.register(apiLogging, { transports: [{ options: {} }] })
+expectType<TransportStats[]>(app.apiLogging.stats().transports)
+expectType<string>(app.apiLogging.stats().transports[0]?.target ?? '')
+expectType<number>(app.apiLogging.stats().transports[0]?.restarts ?? 0)
+expectType<string>(WARN_TRANSPORT_FAILED + WARN_TRANSPORT_RECOVERED + WARN_TRANSPORT_CLOSE_TIMEOUT)

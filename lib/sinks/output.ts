@@ -189,7 +189,7 @@ export class LogOutput {
 
   private add (name: SinkName, format: (record: LogRecord) => string, destination: Destination, daily = false, minLevel = -Infinity): void {
     const notices: SinkNotices = {
-      dropped: (dropped) => format(this.record(WARNING, `Log lines dropped: ${dropped} (${destination.description})`, { dropped_lines: dropped, sink: name })),
+      dropped: (dropped) => format(this.record(WARNING, `Log lines dropped: ${dropped} (${name === 'transport' ? destination.description : name})`, { dropped_lines: dropped, sink: name })),
       failed: (err) => this.failed(name, destination, err),
       recovered: (report) => this.recovered(name, destination, report)
     }
