@@ -254,7 +254,7 @@ function checkQueries (t: Test, pg: Postgres, onDisk: JsonRecord[]): void {
   const traceRows = run('lines of one trace, across services', { trace_id: TRACE_ID })
   t.same(traceRows.map(([timestamp, , app, span, id, message]) => [timestamp, app, span, id, message]),
     traced.map((record) => [record.timestamp, 'orders-api', record.span_id, record.request_id, record.message]),
-  'lines of one trace: every line of its three requests, in order, with the service and the span of each')
+    'lines of one trace: every line of its three requests, in order, with the service and the span of each')
   t.ok(traceRows.every(([, host]) => host !== ''), 'and the host each came from')
 
   const slowest = completions.map((record) => record.response_time_ms as number).sort((a, b) => b - a).slice(0, 10)

@@ -328,13 +328,13 @@ const transports: TransportOptions[] = [
   { target: 'pino-socket', options: { address: 'logs.internal', port: 5170 }, level: 'warn' },
   { target: '/opt/transports/audit.mjs', format: 'json', level: 'ERROR' }
 ]
-void app.register(apiLogging, { transports, transportCloseTimeoutMs: 2000 })
+app.register(apiLogging, { transports, transportCloseTimeoutMs: 2000 })
 // @ts-expect-error -- not a level
-void app.register(apiLogging, { transports: [{ target: 'pino-socket', level: 'loud' }] })
+app.register(apiLogging, { transports: [{ target: 'pino-socket', level: 'loud' }] })
 // @ts-expect-error -- not a format
-void app.register(apiLogging, { transports: [{ target: 'pino-socket', format: 'xml' }] })
+app.register(apiLogging, { transports: [{ target: 'pino-socket', format: 'xml' }] })
 // @ts-expect-error -- a target is required
-void app.register(apiLogging, { transports: [{ options: {} }] })
+app.register(apiLogging, { transports: [{ options: {} }] })
 expectType<TransportStats[]>(app.apiLogging.stats().transports)
 expectType<string>(app.apiLogging.stats().transports[0]?.target ?? '')
 expectType<number>(app.apiLogging.stats().transports[0]?.restarts ?? 0)
