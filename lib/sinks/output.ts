@@ -164,7 +164,7 @@ export class LogOutput {
    */
   async close (): Promise<void> {
     const isTransport = (sink: Sink): boolean => sink.name === 'transport'
-    await Promise.all(this.sinks.filter(isTransport).map((sink) => sink.writer.close()))
+    await Promise.all(this.sinks.filter(isTransport).map((sink) => this.closeTransport(sink)))
     await Promise.all(this.sinks.filter((sink) => !isTransport(sink)).map((sink) => sink.writer.close()))
   }
 
@@ -230,11 +230,12 @@ export class LogOutput {
     return { time: this.options.now(), level, logger: PLUGIN_LOGGER, message, origin: NOTICE_SITE.origin(), requestId: null, trace: null, fields }
   }
 
-  /** Writes one of the output's own records to every sink of its level but `except`. */
-  private notice (record: LogRecord, except: Destination | null = null): void {
+  /** Writes one of the output's own records to every sink of its level but `except` (one, or every transport). */
+  private notice (record: LogRecord, except: Destination | 'transports' | null = null): void {
     if (record.level < this.options.minLevel) return
     for (const sink of this.sinks) {
-      if (sink.destination !== except && record.level >= sink.minLevel) sink.writer.write(sink.format(record), record.time, true)
+      if (sink.destination === except || (except === 'transports' && sink.name === 'transport') || record.level < sink.minLevel) continue
+      sink.writer.write(sink.format(record), record.time, true)
     }
   }
 
@@ -262,10 +263,23 @@ export class LogOutput {
     }))
   }
 
+  // A transport that is down at close (or too slow) loses what it had not taken: say how much.
+  private async closeTransport (sink: Sink): Promise<void> {
+    const before = sink.writer.stats().dropped
+    await sink.writer.close()
+    const lost = sink.writer.stats().dropped - before
+    if (lost === 0 || !(sink.destination instanceof TransportDestination)) return
+    const bound = this.options.transportCloseTimeoutMs
+    const what = `had not taken ${lost} lines within ${bound} ms of close (LOG_TRANSPORT_CLOSE_TIMEOUT_MS): they are lost`
+    transportClosedLateWarning(sink.destination.target, what)
+    // To the files and the console: the other transports may be closed by now.
+    this.notice(this.record(ERROR, `Log ${sink.destination.description} ${what}`, { sink: 'transport', transport: sink.destination.target, dropped_lines: lost }), 'transports')
+  }
+
   private transportClosedLate (destination: TransportDestination, bound: number): void {
     const what = `did not finish within ${bound} ms (LOG_TRANSPORT_CLOSE_TIMEOUT_MS) and was stopped: what it had taken and not yet delivered is lost`
     transportClosedLateWarning(destination.target, what)
-    this.notice(this.record(ERROR, `Log ${destination.description} ${what}`, { sink: 'transport', transport: destination.target }), destination)
+    this.notice(this.record(ERROR, `Log ${destination.description} ${what}`, { sink: 'transport', transport: destination.target }), 'transports')
   }
 
   private reopened (path: string, cause: ReopenCause, copied: number): void {
