@@ -1,3 +1,4 @@
+import './tick-shape'
 import * as api from './api'
 
 /**
