@@ -197,6 +197,8 @@ export class FileDestination implements Destination {
   // Size rotation: the live file is renamed to `<name>.pending.<seq>` at once; the numbered
   // backups are shifted afterwards, for all pending files together.
   private readonly pending: number[] = []
+  /** The pending file a rename in the thread pool is making now (its callback has not run). */
+  private renaming: { seq: number, path: string } | null = null
   private steps: ShiftStep[] = []
   private nextSeq = 1
   private shifting: Promise<void> | null = null
@@ -610,6 +612,7 @@ export class FileDestination implements Destination {
     // After the check the file may be another, or truncated (copytruncate): the lines may fit now.
     if (this.fits(buf, start) !== -1) return
     const seq = this.nextSeq++
+    this.renaming = { seq, path: this.pendingPath(seq) }
     try {
       await rename(this.path, this.pendingPath(seq))
     } catch (err) {
@@ -617,6 +620,8 @@ export class FileDestination implements Destination {
       this.checkDue = true
       await this.check()
       return
+    } finally {
+      this.renaming = null
     }
     this.pending.push(seq)
     const old = this.fd as number
@@ -729,6 +734,17 @@ export class FileDestination implements Destination {
 
   private shiftSync (): void {
     if (this.rotation.kind !== 'size') return
+    // A process exiting while a rotation's rename is with the thread pool: the rename lands, but
+    // the code that would list its pending file never runs. Wait for it, and shift that file too.
+    const renaming = this.renaming
+    if (renaming !== null) {
+      for (const deadline = Date.now() + LANDING_WAIT_MS; !this.existsSync(renaming.path) && Date.now() < deadline;) Atomics.wait(SLEEP, 0, 0, 1)
+      if (this.existsSync(renaming.path) && !this.pending.includes(renaming.seq)) {
+        this.pending.push(renaming.seq)
+        this.pending.sort((a, b) => a - b)
+      }
+      this.renaming = null
+    }
     if (this.shifting !== null && this.steps.length > 0) {
       // The step the thread pool has: wait for it to be done (its source gone), then go on from there.
       const busy = this.steps[0][1]
