@@ -14,7 +14,7 @@ import { FileDestination, type ReopenCause } from './file'
 import { fileNames, prepareLogDir, pruneJsonFiles, type RetentionResult } from './files'
 import { FileLock } from './lock'
 import { TransportDestination, type TransportTarget } from './transport'
-import { BufferedSink, type FaultReport, type SinkNotices, type SinkStats } from './writer'
+import { BufferedSink, type BufferedSinkOptions, type FaultReport, type SinkNotices, type SinkStats } from './writer'
 
 export type { SinkStats } from './writer'
 
@@ -70,6 +70,9 @@ interface Sink {
   readonly minLevel: number
 }
 
+/** What differs between sinks: a daily file's day tags, a transport's level and close bound. */
+type SinkOptions = Pick<BufferedSinkOptions, 'daily' | 'closeDeadlineMs' | 'endWaitMs'> & { minLevel?: number }
+
 const NOTICE_SITE = new LogSite('LogOutput')
 
 const OFF: SinkStats = Object.freeze({ enabled: false, lines: 0, bytes: 0, dropped: 0, pending: 0, pendingBytes: 0, errors: 0, failing: false, reopens: 0 })
@@ -119,7 +122,7 @@ export class LogOutput {
       const openText = (): Destination => output.openFile(names.text, { kind: 'size', maxBytes: options.logFileMaxBytes, backups: options.logFileBackupCount })
       const openJson = (): Destination => output.openFile(names.json, { kind: 'daily', now: options.now, rotated: () => output.runRetention() })
       if (options.file) output.add('file', formatTextLine, toPrimary ? new PrimaryDestination('file', openText) : openText())
-      if (options.json) output.add('json', formatJsonLine, toPrimary ? new PrimaryDestination('json', openJson) : openJson(), true)
+      if (options.json) output.add('json', formatJsonLine, toPrimary ? new PrimaryDestination('json', openJson) : openJson(), { daily: true })
       for (const target of options.transports) output.addTransport(target)
     } catch (err) {
       await output.close()
@@ -187,23 +190,14 @@ export class LogOutput {
     return { console: of('console'), file: of('file'), json: of('json'), transports }
   }
 
-  private add (name: SinkName, format: (record: LogRecord) => string, destination: Destination, daily = false, minLevel = -Infinity): void {
+  private add (name: SinkName, format: (record: LogRecord) => string, destination: Destination, options: SinkOptions = {}): void {
     const notices: SinkNotices = {
       dropped: (dropped) => format(this.record(WARNING, `Log lines dropped: ${dropped} (${name === 'transport' ? destination.description : name})`, { dropped_lines: dropped, sink: name })),
       failed: (err) => this.failed(name, destination, err),
       recovered: (report) => this.recovered(name, destination, report)
     }
-    const transport = name === 'transport'
-    const bound = this.options.transportCloseTimeoutMs
-    const writer = new BufferedSink(name, destination, {
-      maxBufferBytes: this.options.maxBufferBytes,
-      daily,
-      now: this.options.now,
-      notices,
-      // A transport's bound is its own: lines still unsent at close wait for it, and so does its
-      // worker's end (the destination stops a worker that overruns it).
-      ...(transport ? { closeDeadlineMs: bound, endWaitMs: bound + 1000 } : {})
-    })
+    const { minLevel = -Infinity, ...writerOptions } = options
+    const writer = new BufferedSink(name, destination, { maxBufferBytes: this.options.maxBufferBytes, now: this.options.now, notices, ...writerOptions })
     this.sinks.push({ name, format, writer, destination, minLevel })
   }
 
@@ -213,7 +207,13 @@ export class LogOutput {
       closeTimeoutMs: bound,
       closeTimedOut: () => this.transportClosedLate(destination, bound)
     })
-    this.add('transport', target.format === 'json' ? formatJsonLine : formatPinoLine, destination, false, target.level === undefined ? -Infinity : LEVEL_VALUES[target.level])
+    this.add('transport', target.format === 'json' ? formatJsonLine : formatPinoLine, destination, {
+      minLevel: target.level === undefined ? -Infinity : LEVEL_VALUES[target.level],
+      // A transport's bound is its own: lines still unsent at close wait for it, and so does its
+      // worker's end (the destination stops a worker that overruns it).
+      closeDeadlineMs: bound,
+      endWaitMs: bound + 1000
+    })
   }
 
   private openFile (name: string, rotation: ConstructorParameters<typeof FileDestination>[0]['rotation']): FileDestination {
