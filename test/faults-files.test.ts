@@ -183,7 +183,8 @@ t.test('kill -9 mid-write, then a restart on the same files: no torn line, the s
   const env = { LOG_DIR: logDir, LOG_FILE_MAX_BYTES: '16384', LOG_FILE_BACKUP_COUNT: '999', ENABLE_CONSOLE_LOGGING: 'false', FIXTURE_STEPS: '5' }
   const first = await startServer(t, env)
   const load = new Load(first.port, { connections: 8 })
-  await sleep(600)
+  // Enough requests for a few rotations, however busy the machine is.
+  await load.runUntil(() => load.answers.length >= 600, 600)
   first.child.kill('SIGKILL')
   const exit = await first.exited
   await load.stop()

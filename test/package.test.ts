@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import t, { type Test } from 'tap'
 import { tempDir } from './helpers/app'
 import { childEnv } from './helpers/child'
+import { TYPES_CHECKED_ON_ANOTHER_LINE, TYPES_SKIP_REASON } from './helpers/node-lines'
 
 const ROOT = resolve(__dirname, '..')
 const MODULES = join(ROOT, 'node_modules')
@@ -111,7 +112,8 @@ void Fastify().register(apiLogging, { logFileMaxBytes: '10MB' })
   writeFileSync(join(project, 'esm.mts'), `${imports}${misuse}\nawait (async () => {${BODY}})()\n`)
   writeFileSync(join(project, 'cjs.cts'), `${imports}${misuse}\nvoid (async () => {${BODY}})()\n`)
   const tsc = join(MODULES, 'typescript', 'bin', 'tsc')
-  t.doesNotThrow(() => execFileSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' }), 'tsc finds no error (and every @ts-expect-error is one)')
+  if (TYPES_CHECKED_ON_ANOTHER_LINE) execFileSync(process.execPath, [tsc, '-p', project, '--noCheck'], { cwd: project, encoding: 'utf8' })
+  else t.doesNotThrow(() => execFileSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' }), 'tsc finds no error (and every @ts-expect-error is one)')
   for (const file of ['esm.mjs', 'cjs.cjs']) {
     const logDir = tempDir(t)
     const out = execFileSync(process.execPath, [join(project, 'out', file), logDir], { cwd: project, encoding: 'utf8' })
@@ -130,7 +132,7 @@ t.test('plain JavaScript consumers: require() and import', async (t) => {
   }
 })
 
-t.test('Are The Types Wrong finds no problem for import or require consumers', async (t) => {
+t.test('Are The Types Wrong finds no problem for import or require consumers', { skip: TYPES_CHECKED_ON_ANOTHER_LINE && TYPES_SKIP_REASON }, async (t) => {
   const attw = join(MODULES, '@arethetypeswrong', 'cli', 'dist', 'index.js')
   const work = tempDir(t, 'api-logging-attw-')
   const tarball = join(work, pack(work))
@@ -208,7 +210,7 @@ app.register(apiLogging, { levle: 'debug' })
   }
 ]
 
-t.test('TypeScript sees what require() and import return, in every import form', async (t) => {
+t.test('TypeScript sees what require() and import return, in every import form', { skip: TYPES_CHECKED_ON_ANOTHER_LINE && TYPES_SKIP_REASON }, async (t) => {
   const project = scratchProject(t)
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
   const tsc = join(MODULES, 'typescript', 'bin', 'tsc')
