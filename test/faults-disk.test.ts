@@ -171,6 +171,32 @@ t.test('close() on a disk that fills and stays full ends within its bound, count
   t.ok(json.dropped > 0 && file.dropped > 0, 'the lines they could not write are counted as dropped')
 })
 
+t.test('a full disk that frees up during close(): every line written, and each sink\'s recovery line in both files', async (t) => {
+  const disk = isRoot() ? tinyDisk(t, '4m') : null
+  if (disk === null) {
+    t.plan(0, 'mounting a tmpfs needs root and mount rights')
+    return
+  }
+  const warnings = captureWarnings(t, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED)
+  const logDir = join(disk, 'logs')
+  const { app } = await buildApp(t, { logDir, maxBufferBytes: 2 * 1024 * 1024 })
+  const port = await serve(app)
+  const filler = fill(disk, 0)
+  const load = new Load(port, { connections: 4, pauseMs: 2 })
+  await load.runUntil(() => app.apiLogging.stats().json.failing && app.apiLogging.stats().file.failing && load.answers.length >= 200, 300)
+  await load.stop()
+  unlinkSync(filler)
+  // The backlogs are written by close(); the sink that catches up first must still take the
+  // other's recovery report.
+  await app.close()
+  t.equal(load.failures, 0, 'every request got an answer')
+  const { json, text } = checkAccounting(t, app, logDir, { requests: load.answers.length, warnings })
+  const stats = app.apiLogging.stats()
+  t.same([stats.json.dropped, stats.file.dropped], [0, 0], 'nothing dropped: the backlogs fit in memory and were written at close')
+  t.same(json.filter((record) => /work again/.test(record.message)).map((record) => record.sink).sort(), ['file', 'json'], 'both recovery lines in the JSON file')
+  t.equal(text.filter((line) => / WARNING \[api:\d+\] Log writes to \S+ work again/.test(line)).length, 2, 'and in api.log')
+})
+
 t.test('EROFS: the folder mounted read-only under a running server, then writable again', async (t) => {
   const disk = isRoot() ? tinyDisk(t, '4m') : null
   if (disk === null) {

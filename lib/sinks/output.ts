@@ -167,8 +167,14 @@ export class LogOutput {
    */
   async close (): Promise<void> {
     const isTransport = (sink: Sink): boolean => sink.name === 'transport'
-    await Promise.all(this.sinks.filter(isTransport).map((sink) => this.closeTransport(sink)))
-    await Promise.all(this.sinks.filter((sink) => !isTransport(sink)).map((sink) => sink.writer.close()))
+    // In each group, every sink writes what it holds before any of them ends: a sink whose backlog
+    // clears now reports its recovery to the others, which must still be open to take the report.
+    const transports = this.sinks.filter(isTransport)
+    await Promise.all(transports.map((sink) => sink.writer.settle()))
+    await Promise.all(transports.map((sink) => this.closeTransport(sink)))
+    const local = this.sinks.filter((sink) => !isTransport(sink))
+    await Promise.all(local.map((sink) => sink.writer.settle()))
+    await Promise.all(local.map((sink) => sink.writer.close()))
   }
 
   /** Writes everything held, synchronously: the last thing done before the process exits. */

@@ -123,6 +123,8 @@ export class BufferedSink {
   private retryTimer: NodeJS.Timeout | null = null
   private retryDelay = FIRST_RETRY_MS
   private closing = false
+  /** When closing began (by `settle()` or `close()`), plus `closeDeadlineMs`: the bound of the whole close. */
+  private closeBy = Infinity
   private closed = false
   private exiting = false
   /** Close gave up on a write still with the destination: if it lands after all, its lines move from dropped to written. */
@@ -212,14 +214,19 @@ export class BufferedSink {
    */
   close (): Promise<void> {
     if (this.closePromise === null) {
-      this.closing = true
-      if (this.retryTimer !== null) {
-        clearTimeout(this.retryTimer)
-        this.retryTimer = null
-      }
+      this.beginClosing()
       this.closePromise = this.finish()
     }
     return this.closePromise
+  }
+
+  /**
+   * The first half of `close()`: writes what is queued, within the same bound, and stays open, so
+   * it still takes the notices other sinks write while they close (a recovery report, say).
+   */
+  async settle (): Promise<void> {
+    this.beginClosing()
+    await this.writeHeld()
   }
 
   /**
@@ -280,12 +287,26 @@ export class BufferedSink {
     }
   }
 
-  private async finish (): Promise<void> {
-    const deadline = Date.now() + this.closeDeadlineMs
-    // Lines may still arrive while the last chunks are written (requests finishing during close).
-    while (this.written + this.lostAfterAccept < this.accepted && Date.now() < deadline) {
-      await within(this.flush(), Math.max(deadline - Date.now(), 0))
+  // Closing retries a failing destination at once and then every 50 ms, within one bound.
+  private beginClosing (): void {
+    if (this.closing) return
+    this.closing = true
+    this.closeBy = Date.now() + this.closeDeadlineMs
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer)
+      this.retryTimer = null
     }
+  }
+
+  private async writeHeld (): Promise<void> {
+    // Lines may still arrive while the last chunks are written (requests finishing during close).
+    while (this.written + this.lostAfterAccept < this.accepted && Date.now() < this.closeBy) {
+      await within(this.flush(), Math.max(this.closeBy - Date.now(), 0))
+    }
+  }
+
+  private async finish (): Promise<void> {
+    await this.writeHeld()
     if (this.written + this.lostAfterAccept < this.accepted) {
       this.abandoned = this.writing
       this.dropEverything()
