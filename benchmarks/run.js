@@ -356,6 +356,10 @@ async function runOne (mode, route, round, node) {
       reqPerSec: measured.requests.total / measured.duration,
       p99Ms: measured.latency.p99,
       cpuUsPerReq: completed > 0 ? stopped.cpuUs / completed : NaN,
+      // The kernel's share (system calls: socket reads and writes, file writes, thread wake-ups).
+      systemCpuUsPerReq: completed > 0 ? stopped.systemCpuUs / completed : NaN,
+      // By thread: main, V8's helpers (GC, compilers), libuv's pool (10 ms ticks, from /proc).
+      threadCpuUsPerReq: Object.fromEntries(Object.entries(stopped.threadCpuUs ?? {}).map(([kind, us]) => [kind, completed > 0 ? us / completed : NaN])),
       peakRssMB: stopped.peakRss / 1048576,
       measured: {
         durationS: measured.duration,
@@ -445,6 +449,8 @@ function summarize (runs) {
         reqPerSec: median(rows.map((r) => r.reqPerSec)),
         p99Ms: median(rows.map((r) => r.p99Ms)),
         cpuUsPerReq: median(rows.map((r) => r.cpuUsPerReq)),
+        systemCpuUsPerReq: median(rows.map((r) => r.systemCpuUsPerReq)),
+        threadCpuUsPerReq: Object.fromEntries(['main', 'v8 helpers', 'libuv pool', 'other'].map((kind) => [kind, median(rows.map((r) => r.threadCpuUsPerReq[kind] ?? 0))])),
         peakRssMB: median(rows.map((r) => r.peakRssMB))
       }
     }
@@ -516,12 +522,16 @@ function report ({ medians, ratios }, runs, sigterm, targets) {
   for (const route of ROUTES) {
     out.push(`\n${route.name} (${route.method} ${route.path}), median of ${ROUNDS} round(s) x ${SECONDS} s, ${CONNECTIONS} connections`)
     out.push(table(
-      ['mode', 'req/s', 'p99 ms', 'CPU us/req', 'peak RSS MB', 'req/s vs none', 'added CPU us/req'],
+      ['mode', 'req/s', 'p99 ms', 'CPU us/req', 'of which system', 'peak RSS MB', 'req/s vs none', 'added CPU us/req'],
       MODES.map((mode) => {
         const m = medians[route.name][mode]
         const r = ratios[route.name][mode]
-        return [mode, fixed(m.reqPerSec, 0), fixed(m.p99Ms, 1), fixed(m.cpuUsPerReq, 1), fixed(m.peakRssMB, 1), fixed(r.reqPerSecRatio, 2), signed(r.addedCpuUsPerReq, 1)]
+        return [mode, fixed(m.reqPerSec, 0), fixed(m.p99Ms, 1), fixed(m.cpuUsPerReq, 1), fixed(m.systemCpuUsPerReq, 1), fixed(m.peakRssMB, 1), fixed(r.reqPerSecRatio, 2), signed(r.addedCpuUsPerReq, 1)]
       })))
+    out.push('CPU us/req by thread (main, V8 helpers, libuv pool, other): ' + MODES.map((mode) => {
+      const byThread = medians[route.name][mode].threadCpuUsPerReq
+      return `${mode} ${['main', 'v8 helpers', 'libuv pool', 'other'].map((kind) => fixed(byThread[kind], 1)).join(' / ')}`
+    }).join('; '))
     const perRound = ratios[route.name].prodVsBuiltinAddedCpuPerRound.map((v) => fixed(v, 2)).join(', ')
     out.push(`(plugin-prod - none) / (builtin - none) added CPU: ${fixed(ratios[route.name].prodVsBuiltinAddedCpu, 2)} (per round: ${perRound})`)
   }
@@ -602,7 +612,7 @@ async function main () {
           const lost = run.logs ? ' ' + Object.entries(run.logs).map(([k, l]) => `${k} lost ${l.lost}`).join(', ') : ''
           console.log(`round ${round + 1}/${ROUNDS} ${NODES.length > 1 ? node.version + ' ' : ''}${mode.padEnd(11)} ${route.name.padEnd(7)} ` +
             `${fixed(run.reqPerSec, 0).padStart(6)} req/s  p99 ${fixed(run.p99Ms, 1)} ms  ` +
-            `${fixed(run.cpuUsPerReq, 1)} us/req  RSS ${fixed(run.peakRssMB, 1)} MB${lost}`)
+            `${fixed(run.cpuUsPerReq, 1)} us/req (system ${fixed(run.systemCpuUsPerReq, 1)})  RSS ${fixed(run.peakRssMB, 1)} MB${lost}`)
         }
       }
     }
