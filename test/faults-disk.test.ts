@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { WARN_FILE_REOPENED, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, type ApiLoggingStats } from '../dist/index.js'
+import { WARN_FILE_REOPENED, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, type ApiLoggingOptions, type ApiLoggingStats } from '../dist/index.js'
 import { buildApp, tempDir, type JsonRecord } from './helpers/app'
 import { tinyDisk } from './helpers/disk'
 import { JSON_FILES, Load, TEXT_FILES, bytesIn, can, captureWarnings, filesIn, isRoot, jsonLines, sh, startServer, textLines, timeUntil } from './helpers/faults'
@@ -86,16 +86,34 @@ function checkAccounting (t: Test, app: FastifyInstance, logDir: string, { reque
   return { json, text }
 }
 
-t.test('ENOSPC under load: requests answered, torn writes cut back, lines held then dropped and counted, recovery within 1 s', async (t) => {
-  const disk = isRoot() ? tinyDisk(t, '4m') : null
+interface DiskServer {
+  disk: string
+  logDir: string
+  app: FastifyInstance
+  port: number
+  warnings: Warning[]
+}
+
+/**
+ * A server logging into a tmpfs of `size` (null, after planning no assertion, where tmpfs cannot be
+ * mounted), with the warnings its sinks give captured.
+ */
+async function diskServer (t: Test, size: string, options: ApiLoggingOptions = {}): Promise<DiskServer | null> {
+  const disk = isRoot() ? tinyDisk(t, size) : null
   if (disk === null) {
     t.plan(0, 'mounting a tmpfs needs root and mount rights')
-    return
+    return null
   }
   const warnings = captureWarnings(t, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED)
   const logDir = join(disk, 'logs')
-  const { app } = await buildApp(t, { logDir, maxBufferBytes: 65536, logFileMaxBytes: 131072, logFileBackupCount: 20 })
-  const port = await serve(app)
+  const { app } = await buildApp(t, { logDir, ...options })
+  return { disk, logDir, app, port: await serve(app), warnings }
+}
+
+t.test('ENOSPC under load: requests answered, torn writes cut back, lines held then dropped and counted, recovery within 1 s', async (t) => {
+  const server = await diskServer(t, '4m', { maxBufferBytes: 65536, logFileMaxBytes: 131072, logFileBackupCount: 20 })
+  if (server === null) return
+  const { disk, logDir, app, port, warnings } = server
   const load = new Load(port, { connections: 8, pauseMs: 2 })
   await sleep(300)
   const answeredBefore = load.answers.length
@@ -144,15 +162,9 @@ t.test('ENOSPC under load: requests answered, torn writes cut back, lines held t
 })
 
 t.test('close() on a disk that fills and stays full ends within its bound, counting what it could not write', async (t) => {
-  const disk = isRoot() ? tinyDisk(t, '1m') : null
-  if (disk === null) {
-    t.plan(0, 'mounting a tmpfs needs root and mount rights')
-    return
-  }
-  const warnings = captureWarnings(t, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED)
-  const logDir = join(disk, 'logs')
-  const { app } = await buildApp(t, { logDir })
-  const port = await serve(app)
+  const server = await diskServer(t, '1m')
+  if (server === null) return
+  const { disk, logDir, app, port, warnings } = server
   // One page left: the first lines land, then the disk is full for good. A sink's report of the
   // other's failure may land in that page too, and is counted once either way.
   fill(disk, 4096)
@@ -172,15 +184,9 @@ t.test('close() on a disk that fills and stays full ends within its bound, count
 })
 
 t.test('a full disk that frees up during close(): every line written, and each sink\'s recovery line in both files', async (t) => {
-  const disk = isRoot() ? tinyDisk(t, '4m') : null
-  if (disk === null) {
-    t.plan(0, 'mounting a tmpfs needs root and mount rights')
-    return
-  }
-  const warnings = captureWarnings(t, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED)
-  const logDir = join(disk, 'logs')
-  const { app } = await buildApp(t, { logDir, maxBufferBytes: 2 * 1024 * 1024 })
-  const port = await serve(app)
+  const server = await diskServer(t, '4m', { maxBufferBytes: 2 * 1024 * 1024 })
+  if (server === null) return
+  const { disk, logDir, app, port, warnings } = server
   const filler = fill(disk, 0)
   const load = new Load(port, { connections: 4, pauseMs: 2 })
   await load.runUntil(() => app.apiLogging.stats().json.failing && app.apiLogging.stats().file.failing && load.answers.length >= 200, 300)
@@ -198,15 +204,9 @@ t.test('a full disk that frees up during close(): every line written, and each s
 })
 
 t.test('EROFS: the folder mounted read-only under a running server, then writable again', async (t) => {
-  const disk = isRoot() ? tinyDisk(t, '4m') : null
-  if (disk === null) {
-    t.plan(0, 'mounting needs root and mount rights')
-    return
-  }
-  const warnings = captureWarnings(t, WARN_WRITE_FAILED, WARN_WRITE_RECOVERED, WARN_FILE_REOPENED)
-  const logDir = join(disk, 'logs')
-  const { app } = await buildApp(t, { logDir, maxBufferBytes: 65536 })
-  const port = await serve(app)
+  const server = await diskServer(t, '4m', { maxBufferBytes: 65536 })
+  if (server === null) return
+  const { logDir, app, port, warnings } = server
   const load = new Load(port, { connections: 8, pauseMs: 2 })
   await sleep(300)
   // Linux refuses to remount a filesystem read-only while a file is open for writing on it, so a
