@@ -24,7 +24,18 @@ interface ThreadStream {
   once (event: 'close', listener: () => void): this
   readonly closed: boolean
   readonly destroyed: boolean
-  readonly worker: { terminate (): Promise<number> }
+  readonly worker: { terminate (): Promise<number>, on (event: 'message', listener: (message: unknown) => void): unknown }
+}
+
+// How long a worker's exit waits for the error that caused it: a target that throws as it starts
+// posts the error and exits, and the exit can arrive first (seen on Node 24).
+const EXIT_REASON_WAIT_MS = 50
+
+/** The error a worker posted as it failed (thread-stream's `ERROR` message), or null. */
+function postedError (message: unknown): Error | null {
+  if (typeof message !== 'object' || message === null) return null
+  const { code, err } = message as { code?: unknown, err?: unknown }
+  return code === 'ERROR' && err instanceof Error ? err : null
 }
 
 export interface TransportDestinationOptions {
@@ -73,6 +84,12 @@ export class TransportDestination implements Destination {
   }
 
   write (chunk: Buffer, _tag: number, callback: WriteCallback): void {
+    if (this.stream !== null && this.stream.destroyed && !this.ended) {
+      // Its worker is gone and the failure is reported within EXIT_REASON_WAIT_MS: this write fails with it.
+      this.sent = chunk
+      this.callback = callback
+      return
+    }
     const stream = this.stream ?? this.start()
     if (stream === null) {
       process.nextTick(callback, this.lastError ?? new Error('the transport did not start'), 0)
@@ -168,8 +185,11 @@ export class TransportDestination implements Destination {
     // What pino itself tells a transport it starts (pino-abstract-transport's `expectPinoConfig`).
     stream.emit('message', { code: 'PINO_CONFIG', config: { levels: pino.levels, messageKey: 'msg', errorKey: 'err' } })
     stream.on('error', (err) => this.failed(stream, err))
+    let exitReason: Error | null = null
+    stream.worker.on('message', (message) => { exitReason = postedError(message) ?? exitReason })
     stream.on('close', () => {
-      if (!this.ended) this.failed(stream, new Error('the transport\'s worker exited'))
+      if (this.ended) return
+      setTimeout(() => this.failed(stream, exitReason ?? new Error('the transport\'s worker exited')), EXIT_REASON_WAIT_MS).unref()
     })
     this.stream = stream
     return stream
