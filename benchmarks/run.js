@@ -23,6 +23,9 @@ const ALL_MODES = ['none', 'builtin', 'plugin-floor', 'plugin-prod', 'plugin-dev
 // Bare Fastify with one more piece of what the plugin does per request at each step, to see what
 // each piece costs (run only when asked for, through BENCH_MODES).
 const STEP_MODES = ['step-hook', 'step-id', 'step-close', 'step-als', 'step-prevalidation']
+// The production profile with fewer lines, to price a change of profile (run only when asked for):
+// plugin-lean without the "API Request" start line, plugin-json-only also without the text file.
+const WHAT_IF_MODES = ['plugin-lean', 'plugin-json-only']
 // BENCH_BUILDS=main=<dir>,idea=<dir> adds a mode `prod@<name>` per other build of this package
 // (a folder with its package.json and dist/): that build in the production configuration, in the
 // same interleaved rounds, to judge changes against main and against each other.
@@ -30,7 +33,9 @@ const BUILDS = parseBuilds(process.env.BENCH_BUILDS)
 // BENCH_MODES=plugin-dev,... runs only those besides none, builtin and plugin-prod (always kept:
 // every ratio and target is taken against them).
 const MODES = selectModes(process.env.BENCH_MODES)
-const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys', ...Object.keys(BUILDS).map((name) => `prod@${name}`)])
+const PLUGIN_MODES = new Set(['plugin-prod', 'plugin-dev', 'plugin-dev-keys', ...WHAT_IF_MODES, ...Object.keys(BUILDS).map((name) => `prod@${name}`)])
+// Modes that write no text file: only their JSON lines are counted.
+const JSON_ONLY_MODES = new Set(['plugin-json-only'])
 // BENCH_NODE=/path/to/node runs the servers on another Node binary (the load generator stays
 // here); a comma-separated list runs every mode on each of them, interleaved in the same rounds.
 const NODES = parseNodes(process.env.BENCH_NODE)
@@ -87,8 +92,8 @@ function parseBuilds (list) {
 }
 
 function selectModes (list) {
-  const known = [...ALL_MODES, ...STEP_MODES, ...Object.keys(BUILDS).map((name) => `prod@${name}`)]
-  if (list === undefined || list.trim() === '') return known.filter((mode) => !STEP_MODES.includes(mode))
+  const known = [...ALL_MODES, ...WHAT_IF_MODES, ...STEP_MODES, ...Object.keys(BUILDS).map((name) => `prod@${name}`)]
+  if (list === undefined || list.trim() === '') return known.filter((mode) => !STEP_MODES.includes(mode) && !WHAT_IF_MODES.includes(mode))
   const wanted = list.split(',').map((mode) => mode.trim()).filter(Boolean)
   const unknown = wanted.filter((mode) => !known.includes(mode))
   if (unknown.length > 0) throw new Error(`BENCH_MODES: unknown mode ${unknown.join(', ')}; known: ${known.join(', ')}`)
@@ -337,7 +342,7 @@ async function countBuiltinLines (logDir) {
 async function runOne (mode, route, round, node) {
   const logDir = fs.mkdtempSync(path.join(tmpRoot, `${mode}-${route.name}-`))
   const server = await startServer(mode, logDir, false, node)
-  const keeper = PLUGIN_MODES.has(mode) ? new TextFileKeeper(logDir, fs.mkdtempSync(`${logDir}-kept-`)) : null
+  const keeper = PLUGIN_MODES.has(mode) && !JSON_ONLY_MODES.has(mode) ? new TextFileKeeper(logDir, fs.mkdtempSync(`${logDir}-kept-`)) : null
   try {
     const warmup = WARMUP_SECONDS > 0 ? await load(server.port, route, WARMUP_SECONDS) : null
     await server.request('start', 'started')
@@ -377,7 +382,7 @@ async function runOne (mode, route, round, node) {
       serverExit: exit
     }
     if (PLUGIN_MODES.has(mode) || mode === 'builtin') {
-      const counts = PLUGIN_MODES.has(mode) ? await countPluginLines(logDir, keeper) : await countBuiltinLines(logDir)
+      const counts = PLUGIN_MODES.has(mode) ? await countPluginLines(logDir, keeper ?? undefined) : await countBuiltinLines(logDir)
       run.logs = {}
       for (const [kind, count] of Object.entries(counts)) {
         run.logs[kind] = { ...count, lost: closed.responses - count.lines }
@@ -534,6 +539,11 @@ function report ({ medians, ratios }, runs, sigterm, targets) {
     }).join('; '))
     const perRound = ratios[route.name].prodVsBuiltinAddedCpuPerRound.map((v) => fixed(v, 2)).join(', ')
     out.push(`(plugin-prod - none) / (builtin - none) added CPU: ${fixed(ratios[route.name].prodVsBuiltinAddedCpu, 2)} (per round: ${perRound})`)
+    const builtinAdded = ratios[route.name].builtin.addedCpuUsPerReq
+    const others = MODES.filter((mode) => mode.startsWith('plugin-') && mode !== 'plugin-prod')
+    if (others.length > 0 && builtinAdded > 0) {
+      out.push('the same ratio for the other plugin modes: ' + others.map((mode) => `${mode} ${fixed(ratios[route.name][mode].addedCpuUsPerReq / builtinAdded, 2)}`).join(', '))
+    }
   }
 
   out.push('\nLines on disk vs responses the server answered (warm-up + measured), per run')

@@ -54,6 +54,22 @@ async function build () {
         envFile: false
       })
       break
+    case 'plugin-lean':
+    case 'plugin-json-only':
+      // What the production profile would cost with fewer lines, to price that choice (not a
+      // default): no "API Request" start line; plugin-json-only also without the text file.
+      app = Fastify()
+      await app.register(apiLogging, {
+        logDir,
+        enableConsoleLogging: false,
+        enableFileLogging: mode === 'plugin-lean',
+        enableJsonLogging: true,
+        logRequestStart: false,
+        logRequestBody: false,
+        logResponseBody: false,
+        envFile: false
+      })
+      break
     case 'plugin-floor':
       // Every sink off: request ids, the response header, the async context and the hooks only,
       // the cost no configuration can remove.
