@@ -313,7 +313,7 @@ async function countPluginLines (logDir, keeper) {
       }
     })
   }
-  if (keeper === undefined) return { json }
+  if (keeper == null) return { json }
   const text = { files: 0, lines: 0 }
   if (keeper.error !== undefined) text.keepError = keeper.error
   for (const file of filesMatching(keeper.keepDir, /^api\.log\.inode-/)) {
@@ -382,7 +382,7 @@ async function runOne (mode, route, round, node) {
       serverExit: exit
     }
     if (PLUGIN_MODES.has(mode) || mode === 'builtin') {
-      const counts = PLUGIN_MODES.has(mode) ? await countPluginLines(logDir, keeper ?? undefined) : await countBuiltinLines(logDir)
+      const counts = PLUGIN_MODES.has(mode) ? await countPluginLines(logDir, keeper) : await countBuiltinLines(logDir)
       run.logs = {}
       for (const [kind, count] of Object.entries(counts)) {
         run.logs[kind] = { ...count, lost: closed.responses - count.lines }

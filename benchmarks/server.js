@@ -31,6 +31,19 @@ function threadCpu () {
   return byKind
 }
 
+// The production profile: both files, console and bodies off, other settings at their defaults.
+function prodOptions (logDir) {
+  return {
+    logDir,
+    enableConsoleLogging: false,
+    enableFileLogging: true,
+    enableJsonLogging: true,
+    logRequestBody: false,
+    logResponseBody: false,
+    envFile: false
+  }
+}
+
 async function build () {
   let app
   // prod@<name>: another build of this package (BENCH_BUILDS), in the production configuration.
@@ -44,15 +57,7 @@ async function build () {
     case 'plugin-prod':
     case 'other-build-prod':
       app = Fastify()
-      await app.register(mode === 'plugin-prod' ? apiLogging : require(process.env.BENCH_BUILD_DIR), {
-        logDir,
-        enableConsoleLogging: false,
-        enableFileLogging: true,
-        enableJsonLogging: true,
-        logRequestBody: false,
-        logResponseBody: false,
-        envFile: false
-      })
+      await app.register(mode === 'plugin-prod' ? apiLogging : require(process.env.BENCH_BUILD_DIR), prodOptions(logDir))
       break
     case 'plugin-lean':
     case 'plugin-json-only':
@@ -60,14 +65,9 @@ async function build () {
       // default): no "API Request" start line; plugin-json-only also without the text file.
       app = Fastify()
       await app.register(apiLogging, {
-        logDir,
-        enableConsoleLogging: false,
+        ...prodOptions(logDir),
         enableFileLogging: mode === 'plugin-lean',
-        enableJsonLogging: true,
-        logRequestStart: false,
-        logRequestBody: false,
-        logResponseBody: false,
-        envFile: false
+        logRequestStart: false
       })
       break
     case 'plugin-floor':
